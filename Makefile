@@ -1,0 +1,49 @@
+# Two commands get you going: `make run` and `make test`. Everything else is optional.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help run test test-fast lint format migrate bench kafka clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found %s)" % sys.version.split()[0])'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+kafka: $(STAMP) ## Resolve the Kafka broker jars from Maven Central (cached in .cache/)
+	@$(BIN)/python -m deploy.kafka.broker fetch >/dev/null
+
+run: $(STAMP) kafka ## Start Kafka, migrate, run ingest (:8000) and analyzer (:8001); Ctrl-C stops all
+	@$(BIN)/python -m deploy.local.run
+
+test: $(STAMP) kafka ## Set up and run the whole test suite (real Kafka, SQLite and PostgreSQL)
+	@bash deploy/local/ensure-postgres.sh
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP) ## Only the tests that need neither Kafka nor PostgreSQL processes of their own
+	$(BIN)/python -m pytest tests/shared tests/analyzer/model tests/ingest/vendors tests/analyzer/webhooks tests/deploy $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff (lint + format check) and mypy --strict
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy services shared deploy migrations tests
+
+format: $(STAMP) ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrate: $(STAMP) ## Apply database migrations to DATABASE_URL (default: SQLite in ./var)
+	$(BIN)/python -m services.analyzer migrate
+
+bench: $(STAMP) kafka ## Run the benchmarks (see docs/benchmarks.md)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean: ## Remove the virtualenv, caches and local data (keeps the Kafka jar cache)
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,129 @@
+"""``make run``: a local broker, migrations and both services, until Ctrl-C.
+
+Fills in development defaults only for variables that are neither in the environment nor in
+``.env`` and prints the names it filled in. Uses the broker at ``KAFKA_BOOTSTRAP_SERVERS`` when one
+answers there; otherwise starts the embedded broker (deploy/kafka/broker.py) on that port.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+from dotenv import dotenv_values
+
+from deploy.kafka.broker import REPO, BrokerError, KafkaBroker, port_open, start_broker
+
+DEV_DEFAULTS = {
+    "ENVIRONMENT": "development",
+    "INGEST_API_KEYS": "dev-ingest-key",
+    "ANALYZER_API_KEYS": "dev-analyzer-key",
+    "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
+}
+
+
+def fill_defaults(env: dict[str, str], dotenv: dict[str, str | None]) -> list[str]:
+    """Set each development default that neither the environment nor ``.env`` sets; return the names."""
+    filled = []
+    for name, value in DEV_DEFAULTS.items():
+        if name not in env and name not in dotenv:
+            env[name] = value
+            filled.append(name)
+    return filled
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url} exited with {proc.returncode} before it was ready")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} was not ready within {timeout_s:.0f}s")
+
+
+def main() -> int:
+    """Start everything, print where it listens, stop it all on Ctrl-C."""
+    env = dict(os.environ)
+    dotenv = dotenv_values(REPO / ".env") if (REPO / ".env").exists() else {}
+    filled = fill_defaults(env, dotenv)
+    if filled:
+        print(f"make run filled in development defaults for: {', '.join(filled)}")
+
+    def setting(name: str, default: str) -> str:
+        return env.get(name) or dotenv.get(name) or default
+
+    bootstrap = setting("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    host, _, port = bootstrap.split(",")[0].rpartition(":")
+    broker: KafkaBroker | None = None
+    children: list[subprocess.Popen[bytes]] = []
+    try:
+        if port_open(host or "127.0.0.1", int(port)):
+            print(f"using the Kafka broker already listening on {bootstrap}")
+        else:
+            print(f"starting the embedded Kafka broker on {bootstrap} (first run downloads it with Maven)...")
+            started = time.monotonic()
+            broker = start_broker(port=int(port), controller_port=int(port) + 1, data_dir=REPO / "var" / "kafka")
+            print(f"kafka ready in {time.monotonic() - started:.1f}s")
+        subprocess.run([sys.executable, "-m", "services.analyzer", "migrate"], env=env, check=True, cwd=REPO)
+        ingest_port = setting("INGEST_PORT", "8000")
+        analyzer_port = setting("ANALYZER_PORT", "8001")
+        for module in ("services.ingest", "services.analyzer"):
+            children.append(subprocess.Popen([sys.executable, "-m", module], env=env, cwd=REPO))
+        _wait_ready(f"http://127.0.0.1:{ingest_port}/readyz", children[0])
+        _wait_ready(f"http://127.0.0.1:{analyzer_port}/readyz", children[1])
+        ingest_key = _shown_key(env, dotenv, "INGEST_API_KEYS")
+        analyzer_key = _shown_key(env, dotenv, "ANALYZER_API_KEYS")
+        print(
+            "\n".join(
+                [
+                    "",
+                    f"ingest    http://127.0.0.1:{ingest_port}  docs: /docs  key: {ingest_key}",
+                    f"analyzer  http://127.0.0.1:{analyzer_port}  docs: /docs  key: {analyzer_key}",
+                    f"kafka     {bootstrap}",
+                    f"database  {setting('DATABASE_URL', 'sqlite+aiosqlite:///./var/feedback.db')}",
+                    "Ctrl-C stops everything.",
+                    "",
+                ],
+            ),
+            flush=True,
+        )
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        print("a service exited; stopping the rest", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    except (BrokerError, RuntimeError, subprocess.CalledProcessError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if broker is not None:
+            broker.stop()
+
+
+def _shown_key(env: dict[str, str], dotenv: dict[str, str | None], name: str) -> str:
+    # Only the development key that make run itself filled in is printed; real keys never are.
+    if name in dotenv or env.get(name) != DEV_DEFAULTS[name]:
+        return f"(from your {name})"
+    return DEV_DEFAULTS[name]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

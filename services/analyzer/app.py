@@ -1,0 +1,126 @@
+"""The analyzer application: its API plus, in the same process, the consumer and the outbox relay."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from functools import partial
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry, Gauge
+from sqlalchemy import text
+
+from services.analyzer.api import accounts
+from services.analyzer.consumer import EventConsumer
+from services.analyzer.db.engine import create_engine, create_sessionmaker
+from services.analyzer.processing import EventProcessor
+from services.analyzer.relay import OutboxRelay
+from services.analyzer.settings import AnalyzerSettings
+from shared.errors import install_error_handlers
+from shared.http import BodySizeLimit, HttpMetrics, health_router
+from shared.kafka import DurablePublisher, ensure_topics
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True) -> FastAPI:
+    """Build the analyzer; with ``consume=False`` only the API runs (tests of the API alone)."""
+    settings = settings or AnalyzerSettings()
+    registry = CollectorRegistry()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        api_engine = create_engine(settings.database_url)
+        writer_engine = create_engine(settings.database_url, writer=True)
+        app.state.sessions = create_sessionmaker(api_engine)
+        writer_sessions = create_sessionmaker(writer_engine)
+        kafka = DurablePublisher(settings, client_id="analyzer")
+        relay = OutboxRelay(writer_sessions, kafka, timeout_s=settings.analyzer_publish_timeout_s)
+        consumer = EventConsumer(settings, writer_sessions, EventProcessor(settings.topics), after_commit=relay.publish)
+        app.state.kafka, app.state.consumer, app.state.relay = kafka, consumer, relay
+        _register_consumer_metrics(registry, consumer)
+        tasks: list[asyncio.Task[None]] = []
+        if consume:
+            if settings.kafka_create_topics:
+                with contextlib.suppress(Exception):
+                    await ensure_topics(settings, settings.topics.all(), timeout_s=settings.kafka_request_timeout_s)
+            tasks = [
+                _supervised(consumer.run(), "consumer"),
+                _supervised(relay.sweep_forever(settings.analyzer_outbox_sweep_s), "outbox sweep"),
+            ]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await kafka.close()
+            await api_engine.dispose()
+            await writer_engine.dispose()
+
+    app = FastAPI(
+        title="Feedback analyzer",
+        version="1.0.0",
+        summary="Stakeholder positions, divergence and alerts per B2B account.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=1_048_576)
+    HttpMetrics(registry, "analyzer").install(app)
+
+    async def ready() -> dict[str, bool]:
+        checks = {"database": await _database_ok(app), "kafka": await app.state.kafka.probe()}
+        if consume:
+            checks["consumer"] = app.state.consumer.connected
+        return checks
+
+    app.include_router(health_router(ready))
+    app.include_router(accounts.router)
+    return app
+
+
+async def _database_ok(app: FastAPI) -> bool:
+    try:
+        async with app.state.sessions() as session:
+            await asyncio.wait_for(session.execute(text("SELECT 1")), 2)
+    except Exception:  # noqa: BLE001 - any failure means not ready
+        return False
+    return True
+
+
+def _supervised(coro: object, name: str) -> asyncio.Task[None]:
+    """Run a background loop; if it dies, stop the process so its supervisor restarts it cleanly."""
+
+    async def guard() -> None:
+        try:
+            await coro  # type: ignore[misc]
+        except asyncio.CancelledError:
+            raise
+        except BaseException:
+            log.critical("background task died; stopping the process", extra={"task": name}, exc_info=True)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return asyncio.create_task(guard(), name=name)
+
+
+def _register_consumer_metrics(registry: CollectorRegistry, consumer: EventConsumer) -> None:
+    gauges: Sequence[tuple[str, str]] = (
+        ("batches", "Batches committed"),
+        ("applied", "Events applied"),
+        ("duplicates", "Events skipped as already processed"),
+        ("dead_lettered", "Events sent to the dead-letter topic"),
+        ("retries", "Batch transactions retried"),
+    )
+    for attr, doc in gauges:
+        gauge = Gauge(f"analyzer_events_{attr}", doc, registry=registry)
+        gauge.set_function(partial(_stat, consumer, attr))
+
+
+def _stat(consumer: EventConsumer, attr: str) -> float:
+    return float(getattr(consumer.stats, attr))

@@ -1,0 +1,178 @@
+"""The analyzer's Kafka consumer: one database transaction per batch, offsets committed after it.
+
+Semantics (KAFKA.md, DESIGN.md "Processing guarantees"): auto-commit is off; a batch of records is
+applied in one transaction that also records every processed ``event_id``; only after that commit
+are the offsets (last offset + 1 per partition) committed. A crash at any point replays records
+whose effects are either all committed (the ledger makes them no-ops) or all rolled back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.analyzer.db.models import OutboxMessage
+from services.analyzer.processing import EventProcessor, RecordMeta
+from services.analyzer.settings import AnalyzerSettings
+
+log = logging.getLogger(__name__)
+
+AfterCommit = Callable[[Sequence[int]], Awaitable[object]]
+
+
+@dataclass
+class ConsumerStats:
+    """Counters exposed on /metrics and used by tests to wait for progress."""
+
+    batches: int = 0
+    applied: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    retries: int = 0
+    assigned: set[TopicPartition] = field(default_factory=set)
+
+
+class _SerialRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Lets a revocation wait until the batch in flight has committed its offsets."""
+
+    def __init__(self, lock: asyncio.Lock, stats: ConsumerStats) -> None:
+        self._lock = lock
+        self._stats = stats
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        async with self._lock:
+            self._stats.assigned -= set(revoked)
+        log.info("partitions revoked", extra={"partitions": sorted(str(tp) for tp in revoked)})
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self._stats.assigned |= set(assigned)
+        log.info("partitions assigned", extra={"partitions": sorted(str(tp) for tp in assigned)})
+
+
+class EventConsumer:
+    """Consumes ``feedback.events.v1`` in the ``analyzer`` group and applies batches transactionally."""
+
+    MAX_ATTEMPTS = 8
+
+    def __init__(
+        self,
+        settings: AnalyzerSettings,
+        sessions: async_sessionmaker[AsyncSession],
+        processor: EventProcessor,
+        *,
+        after_commit: AfterCommit,
+    ) -> None:
+        self._settings = settings
+        self._sessions = sessions
+        self._processor = processor
+        self._after_commit = after_commit
+        self._lock = asyncio.Lock()
+        self.stats = ConsumerStats()
+        self._consumer: AIOKafkaConsumer | None = None
+
+    def _build(self) -> AIOKafkaConsumer:
+        s = self._settings
+        return AIOKafkaConsumer(
+            bootstrap_servers=s.kafka_bootstrap_servers,
+            group_id=s.analyzer_group_id,
+            client_id=f"{s.kafka_client_id_prefix}-analyzer",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            max_poll_interval_ms=s.analyzer_max_poll_interval_ms,
+            session_timeout_ms=s.analyzer_session_timeout_ms,
+            heartbeat_interval_ms=max(1000, s.analyzer_session_timeout_ms // 3),
+            request_timeout_ms=max(int(s.kafka_request_timeout_s * 1000), s.analyzer_session_timeout_ms + 5000),
+            max_partition_fetch_bytes=1_048_576,
+        )
+
+    async def run(self) -> None:
+        """Consume until cancelled; (re)connects with backoff while the broker is unreachable."""
+        backoff = 0.5
+        while True:
+            consumer = self._build()
+            try:
+                await consumer.start()
+            except (KafkaError, OSError) as exc:
+                await consumer.stop()
+                log.warning("kafka unreachable; retrying", extra={"reason": repr(exc), "retry_in_s": backoff})
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10)
+                continue
+            backoff = 0.5
+            self._consumer = consumer
+            consumer.subscribe([self._settings.topics.events], listener=_SerialRebalance(self._lock, self.stats))
+            try:
+                await self._loop(consumer)
+            finally:
+                self._consumer = None
+                await consumer.stop()
+
+    async def _loop(self, consumer: AIOKafkaConsumer) -> None:
+        while True:
+            batches = await consumer.getmany(
+                timeout_ms=self._settings.analyzer_poll_timeout_ms,
+                max_records=self._settings.analyzer_max_batch_records,
+            )
+            if not batches:
+                continue
+            async with self._lock:
+                # Records of partitions revoked while we polled belong to another member now.
+                batches = {tp: recs for tp, recs in batches.items() if tp in consumer.assignment()}
+                if not batches:
+                    continue
+                outbox_ids = await self._apply_with_retry([r for recs in batches.values() for r in recs])
+                offsets = {tp: recs[-1].offset + 1 for tp, recs in batches.items()}
+                try:
+                    await consumer.commit(offsets)
+                except CommitFailedError:
+                    # The group rebalanced; the next owner replays these records as no-ops.
+                    log.warning("offset commit failed after a rebalance; records will replay harmlessly")
+            try:
+                await self._after_commit(outbox_ids)
+            except Exception:
+                log.warning("publishing the outbox after commit failed; the sweep will retry", exc_info=True)
+
+    async def _apply_with_retry(self, records: list[ConsumerRecord[bytes, bytes]]) -> list[int]:
+        delay = 0.1
+        for attempt in range(1, self.MAX_ATTEMPTS + 1):
+            try:
+                return await self._apply(records)
+            except (IntegrityError, OperationalError, DBAPIError) as exc:
+                # A concurrent instance applied the same event during a rebalance (IntegrityError), or
+                # the database is briefly unavailable: roll back and apply the whole batch again.
+                self.stats.retries += 1
+                if attempt == self.MAX_ATTEMPTS:
+                    raise
+                log.warning("batch rolled back; retrying", extra={"attempt": attempt, "reason": type(exc).__name__})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5)
+        raise AssertionError("unreachable")
+
+    async def _apply(self, records: list[ConsumerRecord[bytes, bytes]]) -> list[int]:
+        outcomes: dict[str, int] = {}
+        async with self._sessions() as session, session.begin():
+            for record in records:
+                meta = RecordMeta(record.topic, record.partition, record.offset, record.key)
+                outcome = await self._processor.process(session, record.value or b"", meta)
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            await session.flush()
+            # Processing only ever creates outbox rows, so those in the session are this batch's.
+            outbox_ids = [obj.id for obj in session.identity_map.values() if isinstance(obj, OutboxMessage)]
+        self.stats.batches += 1
+        self.stats.applied += outcomes.get("applied", 0)
+        self.stats.duplicates += outcomes.get("duplicate", 0)
+        self.stats.dead_lettered += outcomes.get("dead_lettered", 0)
+        return sorted(set(outbox_ids))
+
+    @property
+    def connected(self) -> bool:
+        """True while the consumer is started and polling."""
+        return self._consumer is not None

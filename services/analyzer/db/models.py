@@ -1,0 +1,151 @@
+"""The analyzer's tables (SQLAlchemy 2 declarative). The analyzer owns all state."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.analyzer.db.types import UTCDateTime
+
+# A naming convention makes constraint names stable across back ends, so migrations can name them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# BigInteger that is still SQLite's rowid alias, so autoincrement works on both back ends.
+BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    """Declarative base sharing the naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+
+
+class Account(Base):
+    """A client account; directory fields are upserts, each field's latest ``occurred_at`` wins."""
+
+    __tablename__ = "accounts"
+
+    account_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(256))
+    segment: Mapped[str | None] = mapped_column(String(64), index=True)
+    renewal_date: Mapped[date | None] = mapped_column(Date)
+    annual_value: Mapped[float | None] = mapped_column(Float)
+    # field name -> [occurred_at ISO, event_id] of the event that last set it (upsert ordering)
+    field_versions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    first_seen_at: Mapped[datetime]
+    last_event_at: Mapped[datetime]
+
+
+class AccountAlias(Base):
+    """Another id for an account (e.g. ``zendesk:org:900017``)."""
+
+    __tablename__ = "account_aliases"
+
+    alias: Mapped[str] = mapped_column(String(256), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.account_id"), index=True)
+    set_at: Mapped[datetime]
+    set_by: Mapped[str] = mapped_column(String(128))
+
+
+class Stakeholder(Base):
+    """A person at an account; ``role`` is ``unassigned`` until a directory event gives one."""
+
+    __tablename__ = "stakeholders"
+
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.account_id"), primary_key=True)
+    stakeholder_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(32), default="unassigned")
+    side: Mapped[str] = mapped_column(String(16), default="client")
+    influence: Mapped[float] = mapped_column(Float, default=1.0)
+    field_versions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    first_seen_at: Mapped[datetime]
+
+
+class StakeholderAlias(Base):
+    """Another id for a person (``zendesk:user:4412``, an email, ...)."""
+
+    __tablename__ = "stakeholder_aliases"
+
+    alias: Mapped[str] = mapped_column(String(256), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(128))
+    stakeholder_id: Mapped[str] = mapped_column(String(256))
+    set_at: Mapped[datetime]
+    set_by: Mapped[str] = mapped_column(String(128))
+
+    __table_args__ = (Index("ix_stakeholder_aliases_person", "account_id", "stakeholder_id"),)
+
+
+class Response(Base):
+    """One version of one answer. Versions sharing ``response_key`` are one answer; the latest counts."""
+
+    __tablename__ = "responses"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(128), unique=True)
+    response_key: Mapped[str] = mapped_column(String(300), index=True)
+    account_id: Mapped[str] = mapped_column(String(128))
+    stakeholder_id: Mapped[str] = mapped_column(String(256))
+    occurred_at: Mapped[datetime]
+    metric: Mapped[str] = mapped_column(String(16))
+    score: Mapped[float] = mapped_column(Float)
+    scale_min: Mapped[float] = mapped_column(Float)
+    scale_max: Mapped[float] = mapped_column(Float)
+    higher_is_better: Mapped[bool] = mapped_column(Boolean)
+    dimension: Mapped[str | None] = mapped_column(String(64))
+    moment: Mapped[str | None] = mapped_column(String(64))
+    comment: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(64))
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    __table_args__ = (Index("ix_responses_person", "account_id", "stakeholder_id", "is_current"),)
+
+
+class JourneyMomentRow(Base):
+    """A journey moment (onboarding, support_close, renewal_approach, ...)."""
+
+    __tablename__ = "journey_moments"
+
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(128), index=True)
+    stakeholder_id: Mapped[str | None] = mapped_column(String(256))
+    moment: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime]
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ProcessedEvent(Base):
+    """Every event applied to the state, written in the same transaction: replays are no-ops."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(255))
+    partition: Mapped[int] = mapped_column(Integer)
+    offset: Mapped[int] = mapped_column(BigInteger)
+    processed_at: Mapped[datetime]
+    outcome: Mapped[str] = mapped_column(String(16))  # applied | duplicate_answer | dead_lettered
+
+
+class OutboxMessage(Base):
+    """A record to publish to Kafka, written with the state change that caused it."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(300), unique=True)
+    topic: Mapped[str] = mapped_column(String(255))
+    key: Mapped[str] = mapped_column(String(256))
+    value: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime]
+    published_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -1,0 +1,40 @@
+"""FastAPI dependencies of the analyzer API, as ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.analyzer.settings import AnalyzerSettings
+from shared.auth import require_api_key
+
+
+def get_settings(request: Request) -> AnalyzerSettings:
+    """The settings the app was created with."""
+    settings: AnalyzerSettings = request.app.state.settings
+    return settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: committed on success, rolled back on error."""
+    sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
+    async with sessions() as session, session.begin():
+        yield session
+
+
+SettingsDep = Annotated[AnalyzerSettings, Depends(get_settings)]
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def authenticated_client(
+    settings: SettingsDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> str:
+    """The caller's key, checked in constant time against ``ANALYZER_API_KEYS`` (401 otherwise)."""
+    return require_api_key(authorization, settings.analyzer_api_keys)
+
+
+ClientDep = Annotated[str, Depends(authenticated_client)]

@@ -1,0 +1,203 @@
+"""Applying one Kafka record to the analyzer's state, inside the caller's transaction.
+
+Each record is applied in a SAVEPOINT: an event that cannot be processed is rolled back alone and
+sent to the dead-letter topic (through the outbox), and the batch goes on. Database failures are not
+the event's fault, so they propagate and the whole batch is retried.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.analyzer.db.models import JourneyMomentRow, Response
+from services.analyzer.repository import directory, ledger, responses
+from shared.events import AccountEvent, Event, JourneyMoment, StakeholderEvent, SurveyResponse, decode_event
+from shared.settings import Topics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordMeta:
+    """Where a record came from."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+
+    @property
+    def position(self) -> str:
+        """``topic:partition:offset``, the id of a record that has no usable event id."""
+        return f"{self.topic}:{self.partition}:{self.offset}"
+
+
+class UnprocessableEvent(Exception):
+    """The event is valid JSON of a known type but cannot be applied (it goes to the DLQ)."""
+
+
+class EventProcessor:
+    """Applies canonical events to the directory, the answers and (later) the model."""
+
+    def __init__(self, topics: Topics) -> None:
+        self.topics = topics
+
+    async def process(self, session: AsyncSession, raw: bytes, meta: RecordMeta) -> str:
+        """Apply one record; return the outcome (``applied``, ``duplicate``, ``dead_lettered``)."""
+        try:
+            event = decode_event(raw)
+        except (ValidationError, ValueError) as exc:
+            return await self._dead_letter(session, meta.position, raw, meta, reason=f"undecodable event: {exc}")
+        event_id = event.event_id or meta.position
+        if await ledger.already_processed(session, event_id):
+            return "duplicate"
+        try:
+            async with session.begin_nested():
+                await self.apply(session, event)
+        except (DBAPIError, SQLAlchemyError):
+            raise  # the database's fault, not the event's: retry the batch
+        except Exception as exc:
+            log.exception("event could not be applied", extra={"event_id": event_id, "record": meta.position})
+            return await self._dead_letter(session, event_id, raw, meta, reason=f"{type(exc).__name__}: {exc}")
+        ledger.mark_processed(
+            session,
+            event_id,
+            topic=meta.topic,
+            partition=meta.partition,
+            offset=meta.offset,
+            outcome="applied",
+        )
+        return "applied"
+
+    async def apply(self, session: AsyncSession, event: Event) -> None:
+        """Change the state for one event (no ledger bookkeeping)."""
+        match event:
+            case SurveyResponse():
+                await self._survey_response(session, event)
+            case JourneyMoment():
+                await self._journey_moment(session, event)
+            case AccountEvent():
+                await self._account(session, event)
+            case StakeholderEvent():
+                await self._stakeholder(session, event)
+
+    async def _survey_response(self, session: AsyncSession, event: SurveyResponse) -> None:
+        assert event.event_id is not None
+        if event.account_id is None or event.stakeholder_id is None:
+            raise UnprocessableEvent("answers without account_id and stakeholder_id are not resolved yet")
+        await directory.ensure_account(session, event.account_id, event.occurred_at)
+        await directory.ensure_stakeholder(session, event.account_id, event.stakeholder_id, event.occurred_at)
+        key = event.response_id or event.event_id
+        held = await responses.current_version(session, key)
+        newer = held is None or (held.occurred_at, held.event_id) < (event.occurred_at, event.event_id)
+        if held is not None and newer:
+            held.is_current = False
+        scale = event.effective_scale
+        session.add(
+            Response(
+                event_id=event.event_id,
+                response_key=key,
+                account_id=event.account_id,
+                stakeholder_id=event.stakeholder_id,
+                occurred_at=event.occurred_at,
+                metric=event.metric,
+                score=event.score,
+                scale_min=scale.min,
+                scale_max=scale.max,
+                higher_is_better=scale.higher_is_better,
+                dimension=event.dimension,
+                moment=event.moment,
+                comment=event.comment,
+                source=event.source,
+                is_current=newer,
+            ),
+        )
+
+    async def _journey_moment(self, session: AsyncSession, event: JourneyMoment) -> None:
+        assert event.event_id is not None
+        await directory.ensure_account(session, event.account_id, event.occurred_at)
+        if event.stakeholder_id is not None:
+            await directory.ensure_stakeholder(session, event.account_id, event.stakeholder_id, event.occurred_at)
+        responses.add_moment(
+            session,
+            JourneyMomentRow(
+                event_id=event.event_id,
+                account_id=event.account_id,
+                stakeholder_id=event.stakeholder_id,
+                moment=event.moment,
+                occurred_at=event.occurred_at,
+                attributes=event.attributes,
+            ),
+        )
+
+    async def _account(self, session: AsyncSession, event: AccountEvent) -> None:
+        assert event.event_id is not None
+        account = await directory.ensure_account(session, event.account_id, event.occurred_at)
+        version = directory.version_of(event.occurred_at, event.event_id)
+        fields = {
+            "name": event.name,
+            "segment": event.segment,
+            "renewal_date": event.renewal_date,
+            "annual_value": event.annual_value,
+        }
+        directory.apply_fields(account, fields, version)
+        for alias in event.aliases:
+            await directory.set_account_alias(session, alias, event.account_id, version)
+
+    async def _stakeholder(self, session: AsyncSession, event: StakeholderEvent) -> None:
+        assert event.event_id is not None
+        await directory.ensure_account(session, event.account_id, event.occurred_at)
+        person = await directory.ensure_stakeholder(session, event.account_id, event.stakeholder_id, event.occurred_at)
+        version = directory.version_of(event.occurred_at, event.event_id)
+        fields = {"name": event.name, "role": event.role, "side": event.side, "influence": event.influence}
+        directory.apply_fields(person, fields, version)
+        for alias in event.aliases:
+            await directory.set_stakeholder_alias(session, alias, event.account_id, event.stakeholder_id, version)
+
+    async def _dead_letter(
+        self,
+        session: AsyncSession,
+        ledger_id: str,
+        raw: bytes,
+        meta: RecordMeta,
+        *,
+        reason: str,
+    ) -> str:
+        if await ledger.already_processed(session, ledger_id):
+            return "duplicate"
+        ledger.enqueue(
+            session,
+            message_id=f"dlq:{ledger_id}",
+            topic=self.topics.dlq,
+            key=(meta.key or b"").decode(errors="replace") or "unknown",
+            value=dead_letter_value(raw, meta, reason),
+        )
+        ledger.mark_processed(
+            session,
+            ledger_id,
+            topic=meta.topic,
+            partition=meta.partition,
+            offset=meta.offset,
+            outcome="dead_lettered",
+        )
+        return "dead_lettered"
+
+
+def dead_letter_value(raw: bytes, meta: RecordMeta, reason: str) -> dict[str, Any]:
+    """The DLQ record: why, where from, and the original value (text, or base64 if not UTF-8)."""
+    try:
+        payload: dict[str, str] = {"text": raw.decode()}
+    except UnicodeDecodeError:
+        payload = {"base64": base64.b64encode(raw).decode()}
+    return {
+        "reason": reason[:2000],
+        "source": {"topic": meta.topic, "partition": meta.partition, "offset": meta.offset},
+        "payload": payload,
+    }

@@ -1,0 +1,132 @@
+"""Queries on the directory: accounts, stakeholders and their aliases."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.analyzer.db.models import Account, AccountAlias, Stakeholder, StakeholderAlias
+
+Version = tuple[str, str]  # (occurred_at ISO 8601 in UTC, event_id): later wins, event_id breaks ties
+
+
+def version_of(occurred_at: datetime, event_id: str) -> Version:
+    """The ordering key of a directory write."""
+    return (occurred_at.isoformat(), event_id)
+
+
+def apply_fields(row: Account | Stakeholder, fields: Mapping[str, Any], version: Version) -> list[str]:
+    """Set each field whose stored version is older than ``version``; return the names changed.
+
+    Directory events are upserts where a later ``occurred_at`` wins per field, whatever order the
+    events arrive in; the event id decides between two writes of the same instant.
+    """
+    versions = dict(row.field_versions or {})
+    changed = []
+    for name, value in fields.items():
+        if value is None:
+            continue
+        held = versions.get(name)
+        if held is None or tuple(held) < version:
+            setattr(row, name, value)
+            versions[name] = list(version)
+            changed.append(name)
+    if changed:
+        row.field_versions = versions  # reassign: JSON columns do not track in-place mutation
+    return changed
+
+
+async def get_account(session: AsyncSession, account_id: str) -> Account | None:
+    """The account, or None."""
+    return await session.get(Account, account_id)
+
+
+async def ensure_account(session: AsyncSession, account_id: str, seen_at: datetime) -> Account:
+    """The account, created on first mention; its first/last event times widened to ``seen_at``."""
+    account = await session.get(Account, account_id)
+    if account is None:
+        account = Account(account_id=account_id, field_versions={}, first_seen_at=seen_at, last_event_at=seen_at)
+        session.add(account)
+        await session.flush()
+    else:
+        account.first_seen_at = min(account.first_seen_at, seen_at)
+        account.last_event_at = max(account.last_event_at, seen_at)
+    return account
+
+
+async def ensure_stakeholder(
+    session: AsyncSession, account_id: str, stakeholder_id: str, seen_at: datetime
+) -> Stakeholder:
+    """The stakeholder, created on first mention with role ``unassigned`` on the client side."""
+    person = await session.get(Stakeholder, (account_id, stakeholder_id))
+    if person is None:
+        person = Stakeholder(
+            account_id=account_id,
+            stakeholder_id=stakeholder_id,
+            role="unassigned",
+            side="client",
+            influence=1.0,
+            field_versions={},
+            first_seen_at=seen_at,
+        )
+        session.add(person)
+        await session.flush()
+    else:
+        person.first_seen_at = min(person.first_seen_at, seen_at)
+    return person
+
+
+async def list_stakeholders(session: AsyncSession, account_id: str) -> list[Stakeholder]:
+    """Every stakeholder of an account, ordered by id."""
+    rows = await session.scalars(
+        select(Stakeholder).where(Stakeholder.account_id == account_id).order_by(Stakeholder.stakeholder_id),
+    )
+    return list(rows)
+
+
+async def set_account_alias(session: AsyncSession, alias: str, account_id: str, version: Version) -> bool:
+    """Point ``alias`` at an account unless a later write already moved it; True if changed."""
+    row = await session.get(AccountAlias, alias)
+    set_at = datetime.fromisoformat(version[0])
+    if row is None:
+        session.add(AccountAlias(alias=alias, account_id=account_id, set_at=set_at, set_by=version[1]))
+        return True
+    if (row.set_at.isoformat(), row.set_by) < version and row.account_id != account_id:
+        row.account_id, row.set_at, row.set_by = account_id, set_at, version[1]
+        return True
+    return False
+
+
+async def set_stakeholder_alias(
+    session: AsyncSession,
+    alias: str,
+    account_id: str,
+    stakeholder_id: str,
+    version: Version,
+) -> bool:
+    """Point ``alias`` at a person unless a later write already moved it; True if changed."""
+    row = await session.get(StakeholderAlias, alias)
+    set_at = datetime.fromisoformat(version[0])
+    if row is None:
+        session.add(
+            StakeholderAlias(
+                alias=alias,
+                account_id=account_id,
+                stakeholder_id=stakeholder_id,
+                set_at=set_at,
+                set_by=version[1],
+            ),
+        )
+        return True
+    if (row.set_at.isoformat(), row.set_by) < version and (row.account_id, row.stakeholder_id) != (
+        account_id,
+        stakeholder_id,
+    ):
+        row.account_id, row.stakeholder_id = account_id, stakeholder_id
+        row.set_at, row.set_by = set_at, version[1]
+        return True
+    return False

@@ -1,0 +1,77 @@
+"""The processed-event ledger and the outbox: what makes replays no-ops and publishing reliable."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.analyzer.db.models import OutboxMessage, ProcessedEvent
+
+
+async def already_processed(session: AsyncSession, event_id: str) -> bool:
+    """True if the event was applied (or dead-lettered) before."""
+    return await session.get(ProcessedEvent, event_id) is not None
+
+
+def mark_processed(
+    session: AsyncSession,
+    event_id: str,
+    *,
+    topic: str,
+    partition: int,
+    offset: int,
+    outcome: str,
+) -> None:
+    """Record the event in the same transaction as its effects."""
+    session.add(
+        ProcessedEvent(
+            event_id=event_id,
+            topic=topic,
+            partition=partition,
+            offset=offset,
+            processed_at=datetime.now(UTC),
+            outcome=outcome,
+        ),
+    )
+
+
+def enqueue(session: AsyncSession, *, message_id: str, topic: str, key: str, value: dict[str, Any]) -> OutboxMessage:
+    """Queue a Kafka record in the outbox, inside the caller's transaction."""
+    message = OutboxMessage(
+        message_id=message_id,
+        topic=topic,
+        key=key,
+        value=value,
+        created_at=datetime.now(UTC),
+        published_at=None,
+    )
+    session.add(message)
+    return message
+
+
+async def pending(
+    session: AsyncSession,
+    *,
+    ids: Sequence[int] | None = None,
+    older_than: timedelta | None = None,
+    limit: int = 500,
+) -> list[OutboxMessage]:
+    """Unpublished outbox rows: the given ids, or those older than a grace period, oldest first."""
+    query = select(OutboxMessage).where(OutboxMessage.published_at.is_(None))
+    if ids is not None:
+        query = query.where(OutboxMessage.id.in_(ids))
+    if older_than is not None:
+        query = query.where(OutboxMessage.created_at < datetime.now(UTC) - older_than)
+    return list(await session.scalars(query.order_by(OutboxMessage.id).limit(limit)))
+
+
+async def mark_published(session: AsyncSession, ids: Sequence[int]) -> None:
+    """Stamp rows as published."""
+    if ids:
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(published_at=datetime.now(UTC)),
+        )

@@ -1,0 +1,46 @@
+"""Queries on answers (``responses``) and journey moments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.analyzer.db.models import JourneyMomentRow, Response
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseStats:
+    """How many distinct answers a person has, and when the latest was given."""
+
+    responses: int
+    last_response_at: datetime | None
+
+
+async def current_version(session: AsyncSession, response_key: str) -> Response | None:
+    """The version of an answer that currently counts, if any."""
+    return await session.scalar(
+        select(Response).where(Response.response_key == response_key, Response.is_current.is_(True)),
+    )
+
+
+async def stats_by_stakeholder(session: AsyncSession, account_id: str) -> dict[str, ResponseStats]:
+    """Per stakeholder of the account: distinct answers held (versions count once) and the latest time."""
+    rows = await session.execute(
+        select(
+            Response.stakeholder_id,
+            func.count(Response.id),
+            func.max(Response.occurred_at),
+        )
+        .where(Response.account_id == account_id, Response.is_current.is_(True))
+        .group_by(Response.stakeholder_id),
+    )
+    # func.max takes its type from the column, so the UTC handling of UTCDateTime applies.
+    return {sid: ResponseStats(responses=int(count), last_response_at=last) for sid, count, last in rows}
+
+
+def add_moment(session: AsyncSession, row: JourneyMomentRow) -> None:
+    """Store a journey moment."""
+    session.add(row)

@@ -1,0 +1,86 @@
+"""``POST /v1/events`` and ``POST /v1/events/batch``: validate, then publish with acks=all."""
+
+from __future__ import annotations
+
+import hashlib
+
+from fastapi import APIRouter, Request, status
+from pydantic import BaseModel
+
+from services.ingest.deps import ClientDep, PublisherDep, RateLimiterDep, SettingsDep, charge
+from services.ingest.service import batch_items, parse_json, validate_events
+from shared.errors import ERROR_RESPONSES, ErrorBody
+
+router = APIRouter(prefix="/v1", tags=["events"])
+
+_RESPONSES: dict[int | str, dict[str, object]] = {
+    **ERROR_RESPONSES,
+    413: {"model": ErrorBody, "description": "Body over the size limit"},
+    429: {"model": ErrorBody, "description": "Rate limit exceeded; see Retry-After"},
+    503: {"model": ErrorBody, "description": "Kafka did not acknowledge in time; see Retry-After"},
+}
+
+
+class Accepted(BaseModel):
+    """What a 202 returns: how many events were accepted and their ids, in request order."""
+
+    accepted: int
+    event_ids: list[str]
+    event_id: str | None = None
+
+
+def _body_schema(ref: str) -> dict[str, object]:
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": ref}}}}}
+
+
+def _client_label(client: str) -> str:
+    # Rate-limit buckets are keyed by a digest, so the key itself is never held beside counters.
+    return hashlib.sha256(client.encode()).hexdigest()[:16]
+
+
+@router.post(
+    "/events",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Accepted,
+    response_model_exclude_none=True,
+    responses=_RESPONSES,
+    openapi_extra=_body_schema("#/components/schemas/Event"),
+    summary="Publish one event",
+)
+async def post_event(
+    request: Request,
+    client: ClientDep,
+    settings: SettingsDep,
+    publisher: PublisherDep,
+    limiter: RateLimiterDep,
+) -> Accepted:
+    """Validate one event and answer 202 once Kafka has it (acks=all)."""
+    payload = parse_json(await request.body())
+    events = validate_events([payload])
+    charge(limiter, _client_label(client), 1)
+    ids = await publisher.publish(events, source="api")
+    return Accepted(accepted=1, event_ids=ids, event_id=ids[0])
+
+
+@router.post(
+    "/events/batch",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Accepted,
+    response_model_exclude_none=True,
+    responses=_RESPONSES,
+    openapi_extra=_body_schema("#/components/schemas/EventBatch"),
+    summary="Publish a batch of events",
+)
+async def post_batch(
+    request: Request,
+    client: ClientDep,
+    settings: SettingsDep,
+    publisher: PublisherDep,
+    limiter: RateLimiterDep,
+) -> Accepted:
+    """Validate every event first (one bad event refuses the whole batch), then publish them all."""
+    items = batch_items(parse_json(await request.body()), max_events=settings.ingest_max_batch_events)
+    events = validate_events(items)
+    charge(limiter, _client_label(client), len(events))
+    ids = await publisher.publish(events, source="api")
+    return Accepted(accepted=len(ids), event_ids=ids)

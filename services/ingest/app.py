@@ -1,0 +1,93 @@
+"""The ingest application: ``create_app()`` wires settings, the Kafka publisher and the routes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from services.ingest.api import events
+from services.ingest.ratelimit import RateLimiter
+from services.ingest.service import EventPublisher
+from services.ingest.settings import IngestSettings
+from shared.errors import install_error_handlers
+from shared.events import EVENT_ADAPTER
+from shared.http import BodySizeLimit, HttpMetrics, health_router
+from shared.kafka import DurablePublisher, ensure_topics
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: IngestSettings | None = None) -> FastAPI:
+    """Build the ingest app; nothing connects until the lifespan starts."""
+    settings = settings or IngestSettings()
+    kafka = DurablePublisher(settings, client_id="ingest")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.kafka_create_topics:
+            try:
+                await ensure_topics(settings, settings.topics.all(), timeout_s=settings.kafka_request_timeout_s)
+            except Exception:
+                log.warning("could not ensure kafka topics at start-up", exc_info=True)
+        yield
+        await kafka.close()
+
+    app = FastAPI(
+        title="Feedback ingest",
+        version="1.0.0",
+        summary="Receives survey answers, vendor CSAT webhooks and journey moments; publishes them to Kafka.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.kafka = kafka
+    app.state.publisher = EventPublisher(kafka, settings.topics, timeout_s=settings.ingest_publish_timeout_s)
+    app.state.rate_limiter = RateLimiter(
+        rate_per_s=settings.ingest_rate_limit_per_s,
+        burst=settings.ingest_rate_limit_burst,
+    )
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.ingest_max_body_bytes)
+    HttpMetrics(CollectorRegistry(), "ingest").install(app)
+
+    async def ready() -> dict[str, bool]:
+        return {"kafka": await kafka.probe()}
+
+    app.include_router(health_router(ready))
+    app.include_router(events.router)
+    _document_event_schemas(app, max_batch=settings.ingest_max_batch_events)
+    return app
+
+
+def _document_event_schemas(app: FastAPI, *, max_batch: int) -> None:
+    """Put the event schemas into the OpenAPI components (the routes parse bodies themselves)."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        defs = EVENT_ADAPTER.json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(defs.pop("$defs", {}))
+        components["Event"] = defs
+        components["EventBatch"] = {
+            "type": "object",
+            "required": ["events"],
+            "properties": {
+                "events": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": max_batch,
+                    "items": {"$ref": "#/components/schemas/Event"},
+                },
+            },
+        }
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

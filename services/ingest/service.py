@@ -1,0 +1,119 @@
+"""Ingest's logic: validate a request's events, give them ids, publish them durably to Kafka."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from shared.errors import InvalidRequest, Unavailable
+from shared.events import EVENT_ADAPTER, Event, assign_event_id, encode_event, event_key
+from shared.kafka import DurablePublisher, PublishFailed, PublishTimeout, Record
+from shared.settings import Topics
+
+log = logging.getLogger(__name__)
+
+SCHEMA_HEADER = ("schema", b"feedback.event.v1")
+
+
+def parse_json(body: bytes) -> Any:
+    """Decode a JSON body, or raise 422 saying where it is broken."""
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidRequest(
+            [{"index": None, "field": "", "message": f"invalid JSON: {exc}", "type": "json_invalid"}]
+        ) from exc
+
+
+def _field(loc: Sequence[int | str], value: Any) -> str:
+    # Drop the discriminator tag pydantic puts first ("survey_response", ...); a missing or unknown
+    # type has no tag and is reported against the field "type".
+    parts = [str(p) for p in loc]
+    if parts and isinstance(value, dict) and parts[0] == value.get("type"):
+        parts = parts[1:]
+    return ".".join(parts) or "type"
+
+
+def validate_events(items: Sequence[Any]) -> list[Event]:
+    """Validate every item; raise one 422 listing each error with its batch index and field."""
+    events: list[Event] = []
+    errors: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        try:
+            events.append(EVENT_ADAPTER.validate_python(item))
+        except ValidationError as exc:
+            errors.extend(
+                {
+                    "index": index,
+                    "field": _field(err["loc"], item),
+                    "message": err["msg"],
+                    "type": err["type"],
+                }
+                for err in exc.errors(include_url=False, include_input=False)
+            )
+    if errors:
+        raise InvalidRequest(errors)
+    return events
+
+
+def batch_items(payload: Any, *, max_events: int) -> list[Any]:
+    """The ``events`` list of a batch body, bounded in length."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
+        raise InvalidRequest(
+            [{"index": None, "field": "events", "message": 'body must be {"events": [...]}', "type": "missing"}]
+        )
+    items: list[Any] = payload["events"]
+    if not items:
+        raise InvalidRequest(
+            [{"index": None, "field": "events", "message": "events must not be empty", "type": "too_short"}]
+        )
+    if len(items) > max_events:
+        raise InvalidRequest(
+            [
+                {
+                    "index": None,
+                    "field": "events",
+                    "message": f"at most {max_events} events per batch",
+                    "type": "too_long",
+                }
+            ],
+        )
+    return items
+
+
+class EventPublisher:
+    """Turns validated events into Kafka records and waits for acks=all."""
+
+    def __init__(self, publisher: DurablePublisher, topics: Topics, *, timeout_s: float) -> None:
+        self._publisher = publisher
+        self._topics = topics
+        self._timeout_s = timeout_s
+
+    async def publish(self, events: Sequence[Event], *, source: str) -> list[str]:
+        """Publish ``events``; return their ids. Raises 503 unless Kafka acknowledged every one."""
+        received = datetime.now(UTC).isoformat().encode()
+        records = []
+        for event in events:
+            assign_event_id(event)
+            records.append(
+                Record(
+                    topic=self._topics.events,
+                    key=event_key(event),
+                    value=encode_event(event),
+                    headers=(SCHEMA_HEADER, ("received_at", received), ("source", source.encode())),
+                ),
+            )
+        try:
+            await self._publisher.publish(records, timeout_s=self._timeout_s)
+        except (PublishTimeout, PublishFailed) as exc:
+            log.warning("publish failed", extra={"events": len(records), "reason": str(exc)})
+            raise Unavailable(
+                "Kafka did not acknowledge the events in time; retry with the same event_id (retries are safe)",
+                retry_after_s=5,
+            ) from exc
+        return [e.event_id for e in events if e.event_id is not None]

@@ -1,0 +1,51 @@
+"""Ingest settings (environment variables; see docs/configuration.md)."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from shared.settings import ApiKeys, ServiceSettings, split_keys
+
+VENDOR_SOURCES = ("zendesk", "intercom", "typeform", "delighted", "freshdesk")
+
+
+class IngestSettings(ServiceSettings):
+    """Everything the ingest service reads from its environment."""
+
+    ingest_host: str = "0.0.0.0"  # noqa: S104 - a service listens on all interfaces in a container
+    ingest_port: int = Field(default=8000, ge=1, le=65535)
+    ingest_api_keys: ApiKeys = Field(default_factory=list)
+    ingest_max_batch_events: int = Field(default=500, ge=1, le=10_000)
+    ingest_max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    ingest_publish_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    ingest_rate_limit_per_s: float = Field(default=1000.0, gt=0)  # events per second per client
+    ingest_rate_limit_burst: int = Field(default=2000, ge=1)
+
+    webhook_secret_zendesk: SecretStr | None = None
+    webhook_secret_intercom: SecretStr | None = None
+    webhook_secret_typeform: SecretStr | None = None
+    webhook_secret_delighted: SecretStr | None = None
+    webhook_secret_freshdesk: SecretStr | None = None
+    webhook_timestamp_tolerance_s: int = Field(default=300, ge=1)
+    delighted_account_property: str = "Account ID"
+
+    @field_validator("ingest_api_keys", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        return split_keys(value)
+
+    @model_validator(mode="after")
+    def _no_placeholders(self) -> Self:
+        self.refuse_placeholders("INGEST_API_KEYS", self.ingest_api_keys, self.environment)
+        return self
+
+    def vendor_secret(self, source: str) -> SecretStr | None:
+        """The signing secret configured for a vendor, or None (its endpoint then answers 404)."""
+        if source not in VENDOR_SOURCES:
+            return None
+        secret: SecretStr | None = getattr(self, f"webhook_secret_{source}")
+        if secret is None or not secret.get_secret_value():
+            return None
+        return secret

@@ -1,0 +1,129 @@
+"""One base exception carrying its HTTP status, and the handler that renders it.
+
+Every expected failure is an ``AppError``; the body is always ``{"error": code, "detail": ...}``.
+A 500 therefore means a bug.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class ErrorBody(BaseModel):
+    """The shape of every error response."""
+
+    error: str
+    detail: Any = None
+
+
+class AppError(Exception):
+    """An expected error with its status code, machine-readable code and detail."""
+
+    status_code: int = 400
+    error: str = "bad_request"
+
+    def __init__(
+        self,
+        detail: Any = None,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    error = "unauthorized"
+
+    def __init__(self, detail: Any = "missing or invalid credentials") -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class NotFound(AppError):
+    status_code = 404
+    error = "not_found"
+
+
+class Conflict(AppError):
+    status_code = 409
+    error = "conflict"
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+    error = "payload_too_large"
+
+
+class InvalidRequest(AppError):
+    status_code = 422
+    error = "validation_error"
+
+
+class RateLimited(AppError):
+    status_code = 429
+    error = "rate_limited"
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(
+            f"rate limit exceeded; retry after {retry_after_s}s",
+            headers={"Retry-After": str(retry_after_s)},
+        )
+
+
+class Unavailable(AppError):
+    status_code = 503
+    error = "unavailable"
+
+    def __init__(self, detail: Any, *, retry_after_s: int = 5) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after_s)})
+
+
+def error_response(status_code: int, error: str, detail: Any, headers: dict[str, str] | None = None) -> JSONResponse:
+    """Build the JSON error response of every failure."""
+    return JSONResponse(
+        status_code=status_code,
+        content=ErrorBody(error=error, detail=detail).model_dump(),
+        headers=headers,
+    )
+
+
+def _validation_detail(exc: RequestValidationError) -> list[dict[str, Any]]:
+    return [
+        {"field": ".".join(str(p) for p in err["loc"] if p != "body"), "message": err["msg"], "type": err["type"]}
+        for err in exc.errors()
+    ]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render ``AppError``, HTTP errors and request validation errors as ``ErrorBody``."""
+
+    async def on_app_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, AppError)
+        return error_response(exc.status_code, exc.error, exc.detail, exc.headers)
+
+    async def on_http_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, exc.detail, dict(exc.headers or {}))
+
+    async def on_validation_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return error_response(422, "validation_error", _validation_detail(exc))
+
+    app.add_exception_handler(AppError, on_app_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "Missing or invalid API key"},
+    422: {"model": ErrorBody, "description": "Invalid request"},
+}

@@ -1,0 +1,279 @@
+"""Canonical event schemas of CONTRACT.md: what ingest accepts and what travels on Kafka.
+
+Every event is one of four types, told apart by the field ``type``. Validation is strict: times must
+be RFC 3339 strings with an offset, ids have bounded lengths, scores must lie on their scale. The
+same models parse the Kafka records in the analyzer, so a record that reaches it has passed them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+# RFC 3339 date-time: full date, "T" (or space, which RFC 3339 allows), time, optional fraction,
+# and a mandatory offset. pydantic alone would also accept Unix numbers and naive times.
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$",
+)
+
+EventId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+AccountId = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
+PersonId = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=True)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
+Alias = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=True)]
+
+Metric = Literal["nps", "csat", "ces", "neteasy", "rating"]
+Role = Literal[
+    "procurement",
+    "it",
+    "finance",
+    "end_user",
+    "executive_sponsor",
+    "champion",
+    "legal",
+    "other",
+]
+Side = Literal["client", "supplier"]
+
+MAX_ALIASES: Final = 100
+MAX_IDENTITIES: Final = 20
+MAX_COMMENT_CHARS: Final = 10_000
+MAX_ATTRIBUTES_BYTES: Final = 16_384
+
+# Namespace for server-assigned event ids (see ``assign_event_id``).
+_EVENT_ID_NAMESPACE: Final = uuid.UUID("6f1d3c1e-8a4b-4d7e-9a55-0b8a3f9c2e10")
+
+
+def _require_rfc3339(value: object) -> object:
+    if isinstance(value, datetime):
+        # Already parsed (e.g. a model built in code); AwareDatetime still demands an offset.
+        return value
+    if not isinstance(value, str) or not _RFC3339.match(value):
+        raise ValueError("must be an RFC 3339 date-time with an offset, e.g. 2026-05-01T10:00:00Z")
+    return value
+
+
+class Scale(BaseModel):
+    """The scale an answer was given on."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min: float
+    max: float
+    higher_is_better: bool = True
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Scale:
+        if not (math.isfinite(self.min) and math.isfinite(self.max)):
+            raise ValueError("scale bounds must be finite numbers")
+        if self.min >= self.max:
+            raise ValueError("scale.min must be below scale.max")
+        return self
+
+
+DEFAULT_SCALES: Final[dict[str, Scale]] = {
+    "nps": Scale(min=0, max=10, higher_is_better=True),
+    "csat": Scale(min=1, max=5, higher_is_better=True),
+    "ces": Scale(min=1, max=5, higher_is_better=False),
+    "neteasy": Scale(min=1, max=7, higher_is_better=False),
+}
+
+
+class Identities(BaseModel):
+    """Every id under which a vendor named the respondent and the organisation.
+
+    An extension to CONTRACT.md used by the vendor webhooks: the analyzer resolves these against the
+    directory (stakeholder ids, aliases, emails) when ``account_id``/``stakeholder_id`` are not known.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    stakeholder: list[Alias] = Field(default_factory=list, max_length=MAX_IDENTITIES)
+    account: list[Alias] = Field(default_factory=list, max_length=MAX_IDENTITIES)
+
+
+class _EventBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_max_length=MAX_COMMENT_CHARS)
+
+    event_id: EventId | None = None
+    occurred_at: AwareDatetime
+
+    @field_validator("occurred_at", mode="before")
+    @classmethod
+    def _rfc3339(cls, value: object) -> object:
+        return _require_rfc3339(value)
+
+
+class SurveyResponse(_EventBase):
+    """One answer of one stakeholder: NPS, CSAT, CES, NetEasy or a rating on an explicit scale."""
+
+    # Field order matters: each validator below sees the fields declared before it, so every
+    # error is reported against the field that is wrong.
+    type: Literal["survey_response"]
+    identities: Identities | None = None
+    account_id: AccountId | None = Field(default=None, validate_default=True)
+    stakeholder_id: PersonId | None = Field(default=None, validate_default=True)
+    metric: Metric
+    scale: Scale | None = Field(default=None, validate_default=True)
+    score: float
+    dimension: Label | None = None
+    moment: Label | None = None
+    comment: Annotated[str, StringConstraints(max_length=MAX_COMMENT_CHARS)] | None = None
+    source: Label | None = None
+    response_id: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
+
+    @field_validator("account_id")
+    @classmethod
+    def _account_named(cls, value: str | None, info: ValidationInfo) -> str | None:
+        identities = info.data.get("identities")
+        if value is None and not (identities and identities.account):
+            raise ValueError("account_id is required")
+        return value
+
+    @field_validator("stakeholder_id")
+    @classmethod
+    def _stakeholder_named(cls, value: str | None, info: ValidationInfo) -> str | None:
+        identities = info.data.get("identities")
+        if value is None and not (identities and identities.stakeholder):
+            raise ValueError("stakeholder_id is required")
+        return value
+
+    @field_validator("scale")
+    @classmethod
+    def _scale_fits_metric(cls, value: Scale | None, info: ValidationInfo) -> Scale | None:
+        metric = info.data.get("metric")
+        if metric == "rating" and value is None:
+            raise ValueError("scale is required for metric 'rating'")
+        if metric == "nps" and value is not None and value != DEFAULT_SCALES["nps"]:
+            raise ValueError("nps is always answered on 0-10, higher is better")
+        return value
+
+    @field_validator("score", mode="before")
+    @classmethod
+    def _numeric(cls, value: object) -> object:
+        # JSON true/false would otherwise pass as 1/0.
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError("score must be a number")
+        if not math.isfinite(value):
+            raise ValueError("score must be a finite number")
+        return value
+
+    @field_validator("score")
+    @classmethod
+    def _on_scale(cls, value: float, info: ValidationInfo) -> float:
+        metric = info.data.get("metric")
+        if metric is None or (metric == "rating" and info.data.get("scale") is None):
+            return value  # the metric or scale error is reported already
+        scale = info.data.get("scale") or DEFAULT_SCALES[metric]
+        if not scale.min <= value <= scale.max:
+            raise ValueError(f"score {value:g} is outside the scale {scale.min:g}..{scale.max:g}")
+        return value
+
+    @property
+    def effective_scale(self) -> Scale:
+        """The explicit scale, else the metric's default one."""
+        return self.scale if self.scale is not None else DEFAULT_SCALES[self.metric]
+
+
+class JourneyMoment(_EventBase):
+    """A moment at which perception forms: onboarding, a support close, renewal approaching, ..."""
+
+    type: Literal["journey_moment"]
+    account_id: AccountId
+    moment: Label
+    stakeholder_id: PersonId | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("attributes")
+    @classmethod
+    def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if len(json.dumps(value, default=str)) > MAX_ATTRIBUTES_BYTES:
+            raise ValueError(f"attributes must serialise to at most {MAX_ATTRIBUTES_BYTES} bytes")
+        return value
+
+
+class AccountEvent(_EventBase):
+    """Directory upsert of an account; fields left out (or null) are not changed."""
+
+    type: Literal["account"]
+    account_id: AccountId
+    name: Annotated[str, StringConstraints(max_length=256)] | None = None
+    segment: Label | None = None
+    renewal_date: date | None = None
+    annual_value: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    aliases: list[Alias] = Field(default_factory=list, max_length=MAX_ALIASES)
+
+
+class StakeholderEvent(_EventBase):
+    """Directory upsert of a stakeholder; fields left out (or null) are not changed."""
+
+    type: Literal["stakeholder"]
+    account_id: AccountId
+    stakeholder_id: PersonId
+    name: Annotated[str, StringConstraints(max_length=256)] | None = None
+    role: Role | None = None
+    side: Side | None = None
+    influence: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)] | None = None
+    aliases: list[Alias] = Field(default_factory=list, max_length=MAX_ALIASES)
+
+
+Event = Annotated[
+    SurveyResponse | JourneyMoment | AccountEvent | StakeholderEvent,
+    Field(discriminator="type"),
+]
+EVENT_ADAPTER: Final[TypeAdapter[Event]] = TypeAdapter(Event)
+EVENT_TYPES: Final = ("survey_response", "journey_moment", "account", "stakeholder")
+
+
+def assign_event_id(event: Event) -> str:
+    """Give an event without ``event_id`` a UUID derived from its content.
+
+    A client that retries the same body after a timeout gets the same id back, so even events sent
+    without an idempotency key are not doubled by a retry. Two bodies that are byte-for-byte the same
+    event (same person, same instant, same answer) are the same fact, so collapsing them is correct.
+    """
+    if event.event_id is not None:
+        return event.event_id
+    canonical = event.model_dump_json(exclude={"event_id"}, exclude_none=True)
+    event.event_id = str(uuid.uuid5(_EVENT_ID_NAMESPACE, canonical))
+    return event.event_id
+
+
+def event_key(event: Event) -> str:
+    """The Kafka key: the account, so one account's events stay in order on one partition.
+
+    A vendor answer whose account is not known yet is keyed by its first account identity, else by
+    its first person identity, so that its versions still share a partition.
+    """
+    if event.account_id is not None:
+        return event.account_id
+    assert isinstance(event, SurveyResponse)
+    assert event.identities is not None
+    ids = event.identities.account or event.identities.stakeholder
+    return ids[0]
+
+
+def encode_event(event: Event) -> bytes:
+    """Serialise an event for Kafka: compact JSON without null fields."""
+    return event.model_dump_json(exclude_none=True).encode()
+
+
+def decode_event(raw: bytes) -> Event:
+    """Parse a Kafka record value; raises ``pydantic.ValidationError`` on a malformed record."""
+    return EVENT_ADAPTER.validate_json(raw)

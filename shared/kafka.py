@@ -1,0 +1,167 @@
+"""Kafka plumbing shared by both services: durable producers, topic creation, broker probes.
+
+The semantics follow aiokafka's own docs (KAFKA.md): ``acks="all"`` with the idempotent producer,
+every send awaited with a bound (aiokafka has no ``max.block.ms``), and a producer that is rebuilt
+after a fatal error instead of staying stuck (e.g. on ``OutOfOrderSequenceNumber``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+class PublishTimeout(Exception):
+    """Kafka did not acknowledge every record within the bound."""
+
+
+class PublishFailed(Exception):
+    """Kafka refused a record, or the producer could not be (re)started."""
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One record to publish: topic, key, value and optional headers."""
+
+    topic: str
+    key: str
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+
+def build_producer(settings: ServiceSettings, *, client_id: str) -> AIOKafkaProducer:
+    """A producer with the durability settings of KAFKA.md."""
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=f"{settings.kafka_client_id_prefix}-{client_id}",
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=2,
+        request_timeout_ms=int(settings.kafka_request_timeout_s * 1000),
+        compression_type=None,
+    )
+
+
+class DurablePublisher:
+    """Publishes records and returns only once Kafka acknowledged all of them (acks=all).
+
+    Starts lazily, so a service can boot while the broker is down and answer 503 until it is up.
+    A fatal producer error closes the producer; the next publish starts a fresh one.
+    """
+
+    def __init__(self, settings: ServiceSettings, *, client_id: str) -> None:
+        self._settings = settings
+        self._client_id = client_id
+        self._producer: AIOKafkaProducer | None = None
+        self._lock = asyncio.Lock()
+
+    async def _ensure_started(self, timeout_s: float) -> AIOKafkaProducer:
+        if self._producer is not None:
+            return self._producer
+        async with self._lock:
+            if self._producer is None:
+                producer = build_producer(self._settings, client_id=self._client_id)
+                try:
+                    await asyncio.wait_for(producer.start(), timeout_s)
+                except (TimeoutError, KafkaError, OSError) as exc:
+                    await _quiet_stop(producer)
+                    raise PublishFailed(f"cannot connect to Kafka: {exc!r}") from exc
+                self._producer = producer
+            return self._producer
+
+    async def publish(self, records: Sequence[Record], *, timeout_s: float) -> None:
+        """Send every record and wait until all are acknowledged, or raise within ``timeout_s``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        producer = await self._ensure_started(timeout_s)
+        try:
+            async with asyncio.timeout_at(deadline):
+                futures = [
+                    await producer.send(
+                        r.topic,
+                        value=r.value,
+                        key=r.key.encode(),
+                        headers=list(r.headers),
+                    )
+                    for r in records
+                ]
+                await asyncio.gather(*futures)
+        except TimeoutError as exc:
+            raise PublishTimeout(f"Kafka did not acknowledge {len(records)} record(s) in time") from exc
+        except KafkaError as exc:
+            if not exc.retriable:
+                # A fatal error (e.g. OutOfOrderSequenceNumber) can leave the idempotent producer
+                # stuck; start afresh on the next call.
+                await self._reset(producer)
+            raise PublishFailed(f"Kafka refused the write: {exc!r}") from exc
+
+    async def _reset(self, producer: AIOKafkaProducer) -> None:
+        async with self._lock:
+            if self._producer is producer:
+                self._producer = None
+        await _quiet_stop(producer)
+
+    async def probe(self, timeout_s: float = 2.0) -> bool:
+        """True if the broker answers a metadata request within ``timeout_s``."""
+        try:
+            producer = await self._ensure_started(timeout_s)
+            await asyncio.wait_for(producer.client.fetch_all_metadata(), timeout_s)
+        except (TimeoutError, KafkaError, PublishFailed, OSError):
+            return False
+        return True
+
+    async def close(self) -> None:
+        """Flush and stop the producer, if one was started."""
+        if self._producer is not None:
+            producer, self._producer = self._producer, None
+            await _quiet_stop(producer)
+
+
+async def _quiet_stop(producer: AIOKafkaProducer) -> None:
+    try:
+        await asyncio.wait_for(producer.stop(), 10)
+    except Exception:
+        log.warning("kafka producer did not stop cleanly", exc_info=True)
+
+
+async def ensure_topics(settings: ServiceSettings, topics: Sequence[str], *, timeout_s: float = 30) -> None:
+    """Create the topics that do not exist yet, with the configured partition count."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=f"{settings.kafka_client_id_prefix}-admin",
+        request_timeout_ms=int(timeout_s * 1000),
+    )
+    await asyncio.wait_for(admin.start(), timeout_s)
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in topics if t not in existing]
+        if not missing:
+            return
+        response = await admin.create_topics(
+            [
+                NewTopic(
+                    name=t,
+                    num_partitions=settings.kafka_topic_partitions,
+                    replication_factor=settings.kafka_replication_factor,
+                )
+                for t in missing
+            ],
+        )
+        for topic, code, *message in response.topic_errors:
+            # Per-topic errors come back in the response rather than raised; "already exists" means
+            # another instance won the race, which is fine.
+            if code not in (0, TopicAlreadyExistsError.errno):
+                raise KafkaError(f"could not create topic {topic}: error {code} {message}")
+        log.info("created kafka topics", extra={"topics": missing})
+    finally:
+        await admin.close()

@@ -1,0 +1,65 @@
+"""Settings shared by both services, read from the environment and ``.env`` (pydantic-settings)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Keys that ``make run`` fills in for local development; refused outside development.
+DEVELOPMENT_PLACEHOLDER_KEYS = frozenset({"dev-ingest-key", "dev-analyzer-key", "changeme"})
+
+
+class Topics(BaseModel):
+    """Kafka topic names of CONTRACT.md (overridable so tests can isolate themselves)."""
+
+    events: str = "feedback.events.v1"
+    alerts: str = "feedback.alerts.v1"
+    positions: str = "feedback.positions.v1"
+    dlq: str = "feedback.dlq.v1"
+
+    def all(self) -> list[str]:
+        """Every topic the system uses."""
+        return [self.events, self.alerts, self.positions, self.dlq]
+
+
+def split_keys(value: object) -> object:
+    """Accept ``a,b,c`` from the environment as a list of keys; blanks are dropped."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class ServiceSettings(BaseSettings):
+    """What both services read: environment, Kafka, topics, logging."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    environment: Literal["development", "test", "production"] = "production"
+    log_level: str = "INFO"
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_client_id_prefix: str = "feedback"
+    kafka_topic_partitions: int = Field(default=6, ge=1, le=1000)
+    kafka_replication_factor: int = Field(default=1, ge=1, le=10)
+    kafka_create_topics: bool = True
+    kafka_request_timeout_s: float = Field(default=10.0, gt=0)
+    topics: Topics = Topics()
+
+    @staticmethod
+    def refuse_placeholders(name: str, keys: list[SecretStr], environment: str) -> None:
+        """Refuse to start in production on the development keys that ``make run`` fills in."""
+        if environment == "production":
+            for key in keys:
+                if key.get_secret_value() in DEVELOPMENT_PLACEHOLDER_KEYS:
+                    raise ValueError(
+                        f"{name} holds a development placeholder key; set real keys or ENVIRONMENT=development",
+                    )
+
+
+ApiKeys = Annotated[list[SecretStr], NoDecode]

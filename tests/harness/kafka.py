@@ -1,0 +1,90 @@
+"""Kafka helpers for tests: isolated topic names and reading records back from the real broker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from shared.kafka import ensure_topics
+from shared.settings import ServiceSettings, Topics
+
+
+def unique_topics() -> Topics:
+    """Topic names no other test uses."""
+    tag = uuid.uuid4().hex[:10]
+    return Topics(
+        events=f"t{tag}.events",
+        alerts=f"t{tag}.alerts",
+        positions=f"t{tag}.positions",
+        dlq=f"t{tag}.dlq",
+    )
+
+
+async def create_topics(bootstrap: str, topics: Topics, *, partitions: int = 6) -> None:
+    """Create the topics on the test broker."""
+    settings = ServiceSettings(kafka_bootstrap_servers=bootstrap, kafka_topic_partitions=partitions)
+    await ensure_topics(settings, topics.all())
+
+
+async def read_all(bootstrap: str, topic: str, *, expect: int, timeout_s: float = 30.0) -> list[dict[str, Any]]:
+    """Read ``topic`` from the start until ``expect`` records arrived (fail after ``timeout_s``).
+
+    Returns each record as ``{"key", "value" (parsed JSON), "headers", "partition", "offset"}``.
+    """
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        partitions = await _partitions(consumer, topic)
+        consumer.assign([TopicPartition(topic, p) for p in partitions])
+        await consumer.seek_to_beginning()
+        records: list[dict[str, Any]] = []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while len(records) < expect and loop.time() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            for recs in batch.values():
+                records.extend(
+                    {
+                        "key": r.key.decode() if r.key else None,
+                        "value": json.loads(r.value) if r.value else None,
+                        "headers": {k: v.decode() for k, v in r.headers},
+                        "partition": r.partition,
+                        "offset": r.offset,
+                    }
+                    for r in recs
+                )
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def count_records(bootstrap: str, topic: str) -> int:
+    """How many records the topic holds (end offsets summed; topics here are never compacted)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in await _partitions(consumer, topic)]
+        ends = await consumer.end_offsets(tps)
+        begins = await consumer.beginning_offsets(tps)
+        return sum(ends[tp] - begins[tp] for tp in tps)
+    finally:
+        await consumer.stop()
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[int]:
+    for _ in range(50):
+        partitions = consumer.partitions_for_topic(topic)
+        if partitions:
+            return sorted(partitions)
+        await consumer._client.force_metadata_update()
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"topic {topic} has no partitions")
