@@ -18,8 +18,8 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.analyzer.db.models import OutboxMessage
 from services.analyzer.processing import EventProcessor, RecordMeta
+from services.analyzer.repository import ledger
 from services.analyzer.settings import AnalyzerSettings
 
 log = logging.getLogger(__name__)
@@ -164,8 +164,7 @@ class EventConsumer:
                 outcome = await self._processor.process(session, record.value or b"", meta)
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
             await session.flush()
-            # Processing only ever creates outbox rows, so those in the session are this batch's.
-            outbox_ids = [obj.id for obj in session.identity_map.values() if isinstance(obj, OutboxMessage)]
+            outbox_ids = [message.id for message in ledger.enqueued(session)]
         self.stats.batches += 1
         self.stats.applied += outcomes.get("applied", 0)
         self.stats.duplicates += outcomes.get("duplicate", 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ from tests.factories import INGEST_KEY, auth, create_ingest_settings, create_sta
 from tests.harness.kafka import count_records, create_topics, read_all, unique_topics
 
 
+@asynccontextmanager
 async def client_for(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -33,7 +35,7 @@ async def topics(kafka_bootstrap: str) -> Topics:
 
 @pytest.fixture
 async def client(kafka_bootstrap: str, topics: Topics) -> AsyncIterator[httpx.AsyncClient]:
-    async for c in client_for(create_app(create_ingest_settings(kafka_bootstrap, topics))):
+    async with client_for(create_app(create_ingest_settings(kafka_bootstrap, topics))) as c:
         yield c
 
 
@@ -102,7 +104,7 @@ async def test_malformed_batches_get_422(client: httpx.AsyncClient, content: byt
 
 async def test_batch_over_the_event_limit_is_refused(kafka_bootstrap: str, topics: Topics) -> None:
     app = create_app(create_ingest_settings(kafka_bootstrap, topics, ingest_max_batch_events=3))
-    async for client in client_for(app):
+    async with client_for(app) as client:
         events = [create_survey(stakeholder_id=f"p{i}") for i in range(4)]
         response = await client.post("/v1/events/batch", json={"events": events}, headers=auth(INGEST_KEY))
         assert response.status_code == 422
@@ -118,7 +120,7 @@ async def test_wrong_or_missing_key_is_401(client: httpx.AsyncClient, headers: d
 
 async def test_oversized_body_is_413_before_parsing(kafka_bootstrap: str, topics: Topics) -> None:
     app = create_app(create_ingest_settings(kafka_bootstrap, topics, ingest_max_body_bytes=2048))
-    async for client in client_for(app):
+    async with client_for(app) as client:
         big = create_survey(comment="x" * 4000)
         response = await client.post("/v1/events", json=big, headers=auth(INGEST_KEY))
         assert response.status_code == 413
@@ -135,7 +137,7 @@ async def test_oversized_body_is_413_before_parsing(kafka_bootstrap: str, topics
 
 async def test_rate_limit_answers_429_with_retry_after(kafka_bootstrap: str, topics: Topics) -> None:
     settings = create_ingest_settings(kafka_bootstrap, topics, ingest_rate_limit_per_s=0.01, ingest_rate_limit_burst=2)
-    async for client in client_for(create_app(settings)):
+    async with client_for(create_app(settings)) as client:
         statuses = [
             (await client.post("/v1/events", json=create_survey(stakeholder_id=f"p{i}"), headers=auth(INGEST_KEY)))
             for i in range(3)
@@ -147,7 +149,7 @@ async def test_rate_limit_answers_429_with_retry_after(kafka_bootstrap: str, top
 async def test_kafka_unreachable_is_503_with_retry_after(topics: Topics) -> None:
     dead = f"127.0.0.1:{free_port()}"
     settings = create_ingest_settings(dead, topics, ingest_publish_timeout_s=1.0)
-    async for client in client_for(create_app(settings)):
+    async with client_for(create_app(settings)) as client:
         response = await client.post("/v1/events", json=create_survey(), headers=auth(INGEST_KEY))
         assert response.status_code == 503
         assert response.headers["retry-after"] == "5"

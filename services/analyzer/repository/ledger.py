@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.db.models import OutboxMessage, ProcessedEvent
 
+OUTBOX_KEY = "outbox_enqueued"
+
 
 async def already_processed(session: AsyncSession, event_id: str) -> bool:
     """True if the event was applied (or dead-lettered) before."""
@@ -50,7 +52,16 @@ def enqueue(session: AsyncSession, *, message_id: str, topic: str, key: str, val
         published_at=None,
     )
     session.add(message)
+    # Kept on the session (whose identity map holds objects only weakly) so that the unit of work
+    # can hand exactly its own rows to the relay once it has committed.
+    session.info.setdefault(OUTBOX_KEY, []).append(message)
     return message
+
+
+def enqueued(session: AsyncSession) -> list[OutboxMessage]:
+    """The outbox rows this session's unit of work created."""
+    rows: list[OutboxMessage] = session.info.get(OUTBOX_KEY, [])
+    return rows
 
 
 async def pending(

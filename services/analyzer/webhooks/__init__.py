@@ -1,0 +1,1 @@
+"""Outbound alert webhooks: Standard Webhooks signing, target vetting and delivery."""

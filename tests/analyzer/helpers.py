@@ -1,0 +1,54 @@
+"""Plain helpers for analyzer tests: engines on a test database and applying events directly."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.analyzer.db.engine import create_engine, create_sessionmaker
+from services.analyzer.processing import EventProcessor, RecordMeta
+from shared.events import EVENT_ADAPTER, assign_event_id, encode_event
+from shared.settings import Topics
+
+
+@asynccontextmanager
+async def sessions_for(url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A sessionmaker on ``url``; the engine is disposed afterwards."""
+    engine = create_engine(url, writer=True)
+    try:
+        yield create_sessionmaker(engine)
+    finally:
+        await engine.dispose()
+
+
+def encode(body: dict[str, Any]) -> bytes:
+    """What ingest would put on Kafka for ``body`` (validated, with an event id)."""
+    event = EVENT_ADAPTER.validate_python(body)
+    assign_event_id(event)
+    return encode_event(event)
+
+
+async def apply_all(
+    sessions: async_sessionmaker[AsyncSession],
+    bodies: Sequence[dict[str, Any] | bytes],
+    *,
+    topics: Topics | None = None,
+) -> list[str]:
+    """Apply events in one transaction, as one consumer batch would; return the outcomes."""
+    processor = EventProcessor(topics or Topics())
+    outcomes = []
+    async with sessions() as session, session.begin():
+        for offset, body in enumerate(bodies):
+            raw = body if isinstance(body, bytes) else encode(body)
+            meta = RecordMeta("feedback.events.v1", 0, offset, b"acme")
+            outcomes.append(await processor.process(session, raw, meta))
+    return outcomes
+
+
+def dumps(value: Any) -> bytes:
+    """JSON bytes."""
+    return json.dumps(value).encode()
