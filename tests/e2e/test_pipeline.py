@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,11 @@ async def applied(analyzer: ServiceProcess) -> int:
     return int(float(match.group(1))) if match else 0
 
 
+async def all_counts(analyzer: ServiceProcess, accounts: list[str]) -> dict[str, dict[str, int]]:
+    """Per account, per stakeholder: the answers the analyzer holds."""
+    return {a: response_counts(await account(analyzer, a)) for a in accounts}
+
+
 async def post_batch(ingest: ServiceProcess, events: list[dict[str, Any]]) -> httpx.Response:
     async with httpx.AsyncClient(base_url=ingest.url, headers=auth(INGEST_KEY), timeout=30) as client:
         return await client.post("/v1/events/batch", json={"events": events})
@@ -137,6 +143,7 @@ async def test_analyzer_killed_mid_stream_ends_with_the_counts_of_an_uninterrupt
     # A slow consumer (small batches) so that the kill lands in the middle of the stream.
     crashed = analyzer_process(kafka_bootstrap, topics, crashed_db, tmp_path, "crash", ANALYZER_MAX_BATCH_RECORDS="3")
     total = 600
+    accounts = [f"acct-{n}" for n in range(7)]
     events = [
         create_survey(
             event_id=f"ev-{i}",
@@ -160,19 +167,14 @@ async def test_analyzer_killed_mid_stream_ends_with_the_counts_of_an_uninterrupt
     reference = analyzer_process(kafka_bootstrap, topics, reference_db, tmp_path, "reference")
     reference.start()
     try:
-        for account_id in (f"acct-{n}" for n in range(7)):
-            expected = await wait_for_value(
-                lambda a=account_id: account(reference, a),
-                lambda v: sum(response_counts(v).values()) > 0,
-                timeout_s=60,
-                what="reference run",
-            )
-            await wait_for_value(
-                lambda a=account_id: account(crashed, a),
-                lambda v, e=expected: response_counts(v) == response_counts(e),
-                timeout_s=90,
-                what=f"crashed run to converge on {account_id}",
-            )
+        await wait_for_value(partial(applied, reference), lambda n: n == total, timeout_s=90, what="reference run")
+        expected = {a: response_counts(await account(reference, a)) for a in accounts}
+        await wait_for_value(
+            partial(all_counts, crashed, accounts),
+            lambda observed: observed == expected,
+            timeout_s=90,
+            what="the restarted run to hold exactly the reference's answers",
+        )
         # Both runs hold exactly the distinct answers, once each.
         totals = 0
         for n in range(7):
