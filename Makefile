@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-fast lint format migrate bench kafka clean
+.PHONY: help run test test-fast lint format migrate kafka clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,9 +41,6 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 
 migrate: $(STAMP) ## Apply database migrations to DATABASE_URL (default: SQLite in ./var)
 	$(BIN)/python -m services.analyzer migrate
-
-bench: $(STAMP) kafka ## Run the benchmarks (see docs/benchmarks.md)
-	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean: ## Remove the virtualenv, caches and local data (keeps the Kafka jar cache)
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
