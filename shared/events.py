@@ -141,8 +141,9 @@ class SurveyResponse(_EventBase):
     @field_validator("account_id")
     @classmethod
     def _account_named(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # A vendor answer may name only the person: its account is then the resolved person's.
         identities = info.data.get("identities")
-        if value is None and not (identities and identities.account):
+        if value is None and not (identities and (identities.account or identities.stakeholder)):
             raise ValueError("account_id is required")
         return value
 

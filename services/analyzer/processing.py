@@ -16,8 +16,9 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.analyzer.attribution import Attribution, attribute, identities_of
 from services.analyzer.db.models import JourneyMomentRow, Response
-from services.analyzer.repository import directory, ledger, responses
+from services.analyzer.repository import directory, identities, ledger, responses
 from shared.events import AccountEvent, Event, JourneyMoment, StakeholderEvent, SurveyResponse, decode_event
 from shared.settings import Topics
 
@@ -37,10 +38,6 @@ class RecordMeta:
     def position(self) -> str:
         """``topic:partition:offset``, the id of a record that has no usable event id."""
         return f"{self.topic}:{self.partition}:{self.offset}"
-
-
-class UnprocessableEvent(Exception):
-    """The event is valid JSON of a known type but cannot be applied (it goes to the DLQ)."""
 
 
 class EventProcessor:
@@ -90,10 +87,25 @@ class EventProcessor:
 
     async def _survey_response(self, session: AsyncSession, event: SurveyResponse) -> None:
         assert event.event_id is not None
-        if event.account_id is None or event.stakeholder_id is None:
-            raise UnprocessableEvent("answers without account_id and stakeholder_id are not resolved yet")
-        await directory.ensure_account(session, event.account_id, event.occurred_at)
-        await directory.ensure_stakeholder(session, event.account_id, event.stakeholder_id, event.occurred_at)
+        who = await attribute(session, event)
+        if who is None:
+            people, accounts = identities_of(event)
+            await identities.keep_unattributed(
+                session,
+                event_id=event.event_id,
+                event=event.model_dump(mode="json", exclude_none=True),
+                occurred_at=event.occurred_at,
+                people=people,
+                accounts=accounts,
+            )
+            return
+        await self._store_answer(session, event, who)
+
+    async def _store_answer(self, session: AsyncSession, event: SurveyResponse, who: Attribution) -> None:
+        """Hold one version of an answer for the attributed person; the latest version counts."""
+        assert event.event_id is not None
+        await directory.ensure_account(session, who.account_id, event.occurred_at)
+        await directory.ensure_stakeholder(session, who.account_id, who.stakeholder_id, event.occurred_at)
         key = event.response_id or event.event_id
         held = await responses.current_version(session, key)
         newer = held is None or (held.occurred_at, held.event_id) < (event.occurred_at, event.event_id)
@@ -104,8 +116,8 @@ class EventProcessor:
             Response(
                 event_id=event.event_id,
                 response_key=key,
-                account_id=event.account_id,
-                stakeholder_id=event.stakeholder_id,
+                account_id=who.account_id,
+                stakeholder_id=who.stakeholder_id,
                 occurred_at=event.occurred_at,
                 metric=event.metric,
                 score=event.score,
@@ -119,6 +131,16 @@ class EventProcessor:
                 is_current=newer,
             ),
         )
+        await session.flush()
+
+    async def _attribute_waiting(self, session: AsyncSession, named: list[str]) -> None:
+        """Attribute the answers that waited for any identity a directory event just named."""
+        for row in await identities.waiting_for(session, named):
+            event = SurveyResponse.model_validate(row.event)
+            who = await attribute(session, event)
+            if who is not None:
+                await identities.attributed(session, row.event_id)
+                await self._store_answer(session, event, who)
 
     async def _journey_moment(self, session: AsyncSession, event: JourneyMoment) -> None:
         assert event.event_id is not None
@@ -150,6 +172,8 @@ class EventProcessor:
         directory.apply_fields(account, fields, version)
         for alias in event.aliases:
             await directory.set_account_alias(session, alias, event.account_id, version)
+        await session.flush()
+        await self._attribute_waiting(session, [event.account_id, *event.aliases])
 
     async def _stakeholder(self, session: AsyncSession, event: StakeholderEvent) -> None:
         assert event.event_id is not None
@@ -160,6 +184,8 @@ class EventProcessor:
         directory.apply_fields(person, fields, version)
         for alias in event.aliases:
             await directory.set_stakeholder_alias(session, alias, event.account_id, event.stakeholder_id, version)
+        await session.flush()
+        await self._attribute_waiting(session, [event.stakeholder_id, *event.aliases])
 
     async def _dead_letter(
         self,

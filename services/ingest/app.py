@@ -5,15 +5,17 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Counter
 
-from services.ingest.api import events
+from services.ingest.api import events, webhooks
 from services.ingest.ratelimit import RateLimiter
 from services.ingest.service import EventPublisher
 from services.ingest.settings import IngestSettings
+from services.ingest.vendors import build_adapters
 from shared.errors import install_error_handlers
 from shared.events import EVENT_ADAPTER
 from shared.http import BodySizeLimit, HttpMetrics, health_router
@@ -50,15 +52,27 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         rate_per_s=settings.ingest_rate_limit_per_s,
         burst=settings.ingest_rate_limit_burst,
     )
+    app.state.vendor_adapters = build_adapters(
+        zendesk_max_skew=timedelta(seconds=settings.webhook_timestamp_tolerance_s),
+        delighted_account_property=settings.delighted_account_property,
+    )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.ingest_max_body_bytes)
-    HttpMetrics(CollectorRegistry(), "ingest").install(app)
+    registry = CollectorRegistry()
+    HttpMetrics(registry, "ingest").install(app)
+    app.state.vendor_metrics = Counter(
+        "ingest_vendor_deliveries_total",
+        "Vendor webhook deliveries by outcome (published counts events)",
+        ["source", "outcome"],
+        registry=registry,
+    )
 
     async def ready() -> dict[str, bool]:
         return {"kafka": await kafka.probe()}
 
     app.include_router(health_router(ready))
     app.include_router(events.router)
+    app.include_router(webhooks.router)
     _document_event_schemas(app, max_batch=settings.ingest_max_batch_events)
     return app
 

@@ -149,3 +149,30 @@ class OutboxMessage(Base):
     value: Mapped[dict[str, Any]] = mapped_column()
     created_at: Mapped[datetime]
     published_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class UnattributedAnswer(Base):
+    """A vendor answer whose person (or account) the directory does not know yet; nothing is dropped.
+
+    It is attributed, and only then counted, as soon as a directory event names one of its identities.
+    """
+
+    __tablename__ = "unattributed_answers"
+
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    event: Mapped[dict[str, Any]] = mapped_column()  # the canonical survey_response, as received
+    occurred_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+
+
+class UnattributedIdentity(Base):
+    """One identity an unattributed answer named: the lookup from a directory write to its answers."""
+
+    __tablename__ = "unattributed_identities"
+
+    identity: Mapped[str] = mapped_column(String(256), primary_key=True)
+    event_id: Mapped[str] = mapped_column(
+        ForeignKey("unattributed_answers.event_id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # stakeholder | account

@@ -1,0 +1,80 @@
+"""``POST /v1/webhooks/{source}``: native vendor webhooks, verified by the vendor's own signature."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request, Response, status
+from pydantic import BaseModel
+
+from services.ingest.deps import PublisherDep, RateLimiterDep, SettingsDep, charge
+from services.ingest.vendors import PayloadError, SignatureError, VendorAdapter
+from shared.errors import ErrorBody, InvalidRequest, NotFound, Unauthorized
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/v1/webhooks", tags=["vendor webhooks"])
+
+
+class WebhookAccepted(BaseModel):
+    """What a vendor delivery is answered with (vendors only look at the status code)."""
+
+    accepted: int
+    event_ids: list[str]
+    ignored_reason: str | None = None
+
+
+@router.post(
+    "/{source}",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=WebhookAccepted,
+    response_model_exclude_none=True,
+    responses={
+        200: {"model": WebhookAccepted, "description": "Acknowledged, but the delivery held no usable score"},
+        401: {"model": ErrorBody, "description": "Bad or missing signature, or a stale signed timestamp"},
+        404: {"model": ErrorBody, "description": "Unknown source, or no WEBHOOK_SECRET_<SOURCE> configured"},
+        413: {"model": ErrorBody, "description": "Body over the size limit"},
+        422: {"model": ErrorBody, "description": "Not the vendor's documented payload"},
+        429: {"model": ErrorBody, "description": "Rate limit exceeded; see Retry-After"},
+        503: {"model": ErrorBody, "description": "Kafka did not acknowledge in time; see Retry-After"},
+    },
+    summary="Receive a vendor's CSAT/NPS webhook",
+)
+async def receive(
+    source: str,
+    request: Request,
+    response: Response,
+    settings: SettingsDep,
+    publisher: PublisherDep,
+    limiter: RateLimiterDep,
+) -> WebhookAccepted:
+    """Verify the vendor's signature, map the payload onto ``survey_response`` events, publish them."""
+    secret = settings.vendor_secret(source)
+    adapters: dict[str, VendorAdapter] = request.app.state.vendor_adapters
+    adapter = adapters.get(source)
+    if secret is None or adapter is None:
+        # The same answer for "unknown" and "not configured": probing reveals nothing.
+        raise NotFound(f"no webhook endpoint for {source!r}")
+    body = await request.body()
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    try:
+        adapter.verify(headers, body, secret.get_secret_value(), datetime.now(UTC))
+    except SignatureError as exc:
+        request.app.state.vendor_metrics.labels(source, "bad_signature").inc()
+        log.warning("vendor webhook refused", extra={"source": source, "reason": exc.reason})
+        raise Unauthorized(exc.reason) from exc
+    try:
+        result = adapter.parse(body, headers)
+    except PayloadError as exc:
+        request.app.state.vendor_metrics.labels(source, "invalid_payload").inc()
+        raise InvalidRequest([{"index": None, "field": "", "message": exc.reason, "type": "vendor_payload"}]) from exc
+    if not result.events:
+        # Acknowledged so the vendor stops retrying; counted and logged, never published as a score.
+        request.app.state.vendor_metrics.labels(source, "no_score").inc()
+        log.info("vendor webhook without a usable score", extra={"source": source, "reason": result.reason})
+        response.status_code = status.HTTP_200_OK
+        return WebhookAccepted(accepted=0, event_ids=[], ignored_reason=result.reason)
+    charge(limiter, f"vendor:{source}", len(result.events))
+    ids = await publisher.publish(list(result.events), source=source)
+    request.app.state.vendor_metrics.labels(source, "published").inc(len(ids))
+    return WebhookAccepted(accepted=len(ids), event_ids=ids, ignored_reason=result.reason)
