@@ -32,12 +32,13 @@ async def attribute(session: AsyncSession, event: SurveyResponse) -> Attribution
         person = await identities.person_for(session, event.stakeholder_id, account_id=named)
         return Attribution(named, person[1] if person else event.stakeholder_id)
 
+    people, accounts = identities_of(event)
     account_id: str | None = None
-    for candidate in _present(event.account_id, *event.identities.account):
+    for candidate in accounts:
         account_id = await identities.account_for(session, candidate)
         if account_id is not None:
             break
-    for candidate in _present(event.stakeholder_id, *event.identities.stakeholder):
+    for candidate in people:
         person = await identities.person_for(session, candidate, account_id=account_id)
         if person is not None:
             return Attribution(*person)
