@@ -1,0 +1,102 @@
+"""What every alert shows: role labels, the account's figures, position points and evidence."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from typing import Final
+
+from services.analyzer.model.alerts import ActiveAlert, AlertType, Metrics, PositionPoint, Severity
+from services.analyzer.model.divergence import Divergence
+from services.analyzer.model.positions import RolePosition
+from services.analyzer.model.snapshot import AccountSnapshot
+
+Active = Mapping[tuple[AlertType, str | None], ActiveAlert]
+
+MAX_EVIDENCE: Final = 20
+ROLE_LABELS: Final[dict[str, str]] = {
+    "procurement": "Procurement",
+    "it": "IT",
+    "finance": "Finance",
+    "end_user": "End users",
+    "executive_sponsor": "Executive sponsor",
+    "champion": "Champion",
+    "legal": "Legal",
+    "other": "Other",
+}
+
+
+def role_label(role: str) -> str:
+    """How a role reads in a summary: ``it`` → ``IT``, ``end_user`` → ``End users``."""
+    return ROLE_LABELS.get(role, role.replace("_", " ").capitalize())
+
+
+def rounded(value: float | None) -> float | None:
+    """A figure as an alert carries it: four decimals, enough to read and stable against float noise."""
+    return None if value is None else round(value, 4)
+
+
+def days(span: timedelta) -> float:
+    """A duration in days, to one decimal."""
+    return round(span / timedelta(days=1), 1)
+
+
+def evidence(*groups: Iterable[str]) -> tuple[str, ...]:
+    """Event ids from several sources, first occurrence first, without repeats, at most 20."""
+    seen: dict[str, None] = {}
+    for group in groups:
+        for event_id in group:
+            seen.setdefault(event_id, None)
+    return tuple(seen)[:MAX_EVIDENCE]
+
+
+def active_severity(active: Active, type_: AlertType, key: str | None = None) -> Severity | None:
+    """The severity of the active alert of this type and key, None when there is none."""
+    alert = active.get((type_, key))
+    return None if alert is None else alert.severity
+
+
+def role_point(role: RolePosition) -> PositionPoint:
+    """A role as an alert's ``positions`` entry."""
+    return PositionPoint(role.role, round(role.position, 4), round(role.confidence, 4), side=role.side)
+
+
+def role_points(snapshot: AccountSnapshot) -> tuple[PositionPoint, ...]:
+    """Every client role of the account as ``positions`` entries."""
+    return tuple(role_point(r) for r in snapshot.roles)
+
+
+def role_evidence(snapshot: AccountSnapshot, *roles: str) -> tuple[str, ...]:
+    """The latest answers of the client stakeholders in ``roles`` (in that order), then the account's events."""
+    people = [p for role in roles for p in snapshot.stakeholders if p.side == "client" and p.role == role]
+    return evidence(*(p.evidence for p in people), snapshot.evidence)
+
+
+def account_figures(snapshot: AccountSnapshot) -> Metrics:
+    """The account figures every alert carries in ``metrics``."""
+    split = snapshot.divergence
+    return {
+        "divergence": None if split is None else rounded(split.gap),
+        "high_role": None if split is None else split.high.role,
+        "low_role": None if split is None else split.low.role,
+        "account_mean": rounded(snapshot.account_mean),
+        "nps": rounded(snapshot.nps),
+        "dispersion": rounded(snapshot.dispersion),
+        "trend": rounded(snapshot.trend),
+    }
+
+
+def gap_phrase(split: Divergence) -> str:
+    """E.g. "Procurement (+0.80) and IT (-0.20) are 1.00 apart"."""
+    high, low = split.high, split.low
+    return (
+        f"{role_label(high.role)} ({high.position:+.2f}) and {role_label(low.role)} ({low.position:+.2f}) "
+        f"are {split.gap:.2f} apart"
+    )
+
+
+def mean_phrase(snapshot: AccountSnapshot) -> str:
+    """E.g. "the account average reads +0.35 (NPS +25)"."""
+    mean = "n/a" if snapshot.account_mean is None else f"{snapshot.account_mean:+.2f}"
+    nps = "" if snapshot.nps is None else f" (NPS {snapshot.nps:+.0f})"
+    return f"the account average reads {mean}{nps}"
