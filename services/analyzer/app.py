@@ -9,6 +9,7 @@ import os
 import signal
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from functools import partial
 
 from fastapi import FastAPI
@@ -16,6 +17,7 @@ from prometheus_client import CollectorRegistry, Gauge
 from sqlalchemy import text
 
 from services.analyzer.api import accounts
+from services.analyzer.assessment import ModelConfig
 from services.analyzer.consumer import EventConsumer
 from services.analyzer.db.engine import create_engine, create_sessionmaker
 from services.analyzer.processing import EventProcessor
@@ -41,7 +43,8 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
         writer_sessions = create_sessionmaker(writer_engine)
         kafka = DurablePublisher(settings, client_id="analyzer")
         relay = OutboxRelay(writer_sessions, kafka, timeout_s=settings.analyzer_publish_timeout_s)
-        consumer = EventConsumer(settings, writer_sessions, EventProcessor(settings.topics), after_commit=relay.publish)
+        processor = EventProcessor(settings.topics, model_config(settings))
+        consumer = EventConsumer(settings, writer_sessions, processor, after_commit=relay.publish)
         app.state.kafka, app.state.consumer, app.state.relay = kafka, consumer, relay
         _register_consumer_metrics(registry, consumer)
         tasks: list[asyncio.Task[None]] = []
@@ -83,6 +86,11 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
     app.include_router(health_router(ready))
     app.include_router(accounts.router)
     return app
+
+
+def model_config(settings: AnalyzerSettings) -> ModelConfig:
+    """The model's half-life and thresholds from the settings."""
+    return ModelConfig(timedelta(days=settings.model_half_life_days), settings.thresholds)
 
 
 async def _database_ok(app: FastAPI) -> bool:

@@ -16,8 +16,10 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.analyzer.assessment import Assessor, ModelConfig
 from services.analyzer.attribution import Attribution, attribute, identities_of
 from services.analyzer.db.models import JourneyMomentRow, Response
+from services.analyzer.model import DEFAULT_HALF_LIFE, DEFAULT_THRESHOLDS
 from services.analyzer.repository import directory, identities, ledger, responses
 from shared.events import AccountEvent, Event, JourneyMoment, StakeholderEvent, SurveyResponse, decode_event
 from shared.settings import Topics
@@ -43,8 +45,9 @@ class RecordMeta:
 class EventProcessor:
     """Applies canonical events to the directory, the answers and (later) the model."""
 
-    def __init__(self, topics: Topics) -> None:
+    def __init__(self, topics: Topics, model: ModelConfig | None = None) -> None:
         self.topics = topics
+        self.assessor = Assessor(model or ModelConfig(DEFAULT_HALF_LIFE, DEFAULT_THRESHOLDS), topics)
 
     async def process(self, session: AsyncSession, raw: bytes, meta: RecordMeta) -> str:
         """Apply one record; return the outcome (``applied``, ``duplicate``, ``dead_lettered``)."""
@@ -77,15 +80,22 @@ class EventProcessor:
         """Change the state for one event (no ledger bookkeeping)."""
         match event:
             case SurveyResponse():
-                await self._survey_response(session, event)
+                accounts = await self._survey_response(session, event)
             case JourneyMoment():
                 await self._journey_moment(session, event)
+                accounts = {event.account_id}
             case AccountEvent():
-                await self._account(session, event)
+                accounts = {event.account_id} | await self._account(session, event)
             case StakeholderEvent():
-                await self._stakeholder(session, event)
+                accounts = {event.account_id} | await self._stakeholder(session, event)
+        assert event.event_id is not None
+        await session.flush()
+        for account_id in sorted(accounts):
+            # Every event re-reads the account: answers move positions, directory events move
+            # roles, moments open windows. The trigger makes the alert ids of a replay identical.
+            await self.assessor.assess(session, account_id, trigger=event.event_id)
 
-    async def _survey_response(self, session: AsyncSession, event: SurveyResponse) -> None:
+    async def _survey_response(self, session: AsyncSession, event: SurveyResponse) -> set[str]:
         assert event.event_id is not None
         who = await attribute(session, event)
         if who is None:
@@ -98,8 +108,9 @@ class EventProcessor:
                 people=people,
                 accounts=accounts,
             )
-            return
+            return set()
         await self._store_answer(session, event, who)
+        return {who.account_id}
 
     async def _store_answer(self, session: AsyncSession, event: SurveyResponse, who: Attribution) -> None:
         """Hold one version of an answer for the attributed person; the latest version counts."""
@@ -112,38 +123,42 @@ class EventProcessor:
         if held is not None and newer:
             held.is_current = False
         scale = event.effective_scale
-        session.add(
-            Response(
-                event_id=event.event_id,
-                response_key=key,
-                account_id=who.account_id,
-                stakeholder_id=who.stakeholder_id,
-                occurred_at=event.occurred_at,
-                metric=event.metric,
-                score=event.score,
-                scale_min=scale.min,
-                scale_max=scale.max,
-                higher_is_better=scale.higher_is_better,
-                dimension=event.dimension,
-                moment=event.moment,
-                comment=event.comment,
-                source=event.source,
-                is_current=newer,
-            ),
+        row = Response(
+            event_id=event.event_id,
+            response_key=key,
+            account_id=who.account_id,
+            stakeholder_id=who.stakeholder_id,
+            occurred_at=event.occurred_at,
+            metric=event.metric,
+            score=event.score,
+            scale_min=scale.min,
+            scale_max=scale.max,
+            higher_is_better=scale.higher_is_better,
+            dimension=event.dimension,
+            moment=event.moment,
+            comment=event.comment,
+            source=event.source,
+            is_current=newer,
         )
+        session.add(row)
         await session.flush()
+        await self.assessor.fold(session, row=row, held=held, event_id=event.event_id)
 
-    async def _attribute_waiting(self, session: AsyncSession, named: list[str]) -> None:
+    async def _attribute_waiting(self, session: AsyncSession, named: list[str]) -> set[str]:
         """Attribute the answers that waited for any identity a directory event just named."""
+        accounts = set()
         for row in await identities.waiting_for(session, named):
             event = SurveyResponse.model_validate(row.event)
             who = await attribute(session, event)
             if who is not None:
                 await identities.attributed(session, row.event_id)
                 await self._store_answer(session, event, who)
+                accounts.add(who.account_id)
+        return accounts
 
     async def _journey_moment(self, session: AsyncSession, event: JourneyMoment) -> None:
         assert event.event_id is not None
+        await self.assessor.note_moment(session, event.account_id, event.moment, event.occurred_at)
         await directory.ensure_account(session, event.account_id, event.occurred_at)
         if event.stakeholder_id is not None:
             await directory.ensure_stakeholder(session, event.account_id, event.stakeholder_id, event.occurred_at)
@@ -159,7 +174,7 @@ class EventProcessor:
             ),
         )
 
-    async def _account(self, session: AsyncSession, event: AccountEvent) -> None:
+    async def _account(self, session: AsyncSession, event: AccountEvent) -> set[str]:
         assert event.event_id is not None
         account = await directory.ensure_account(session, event.account_id, event.occurred_at)
         version = directory.version_of(event.occurred_at, event.event_id)
@@ -173,9 +188,9 @@ class EventProcessor:
         for alias in event.aliases:
             await directory.set_account_alias(session, alias, event.account_id, version)
         await session.flush()
-        await self._attribute_waiting(session, [event.account_id, *event.aliases])
+        return await self._attribute_waiting(session, [event.account_id, *event.aliases])
 
-    async def _stakeholder(self, session: AsyncSession, event: StakeholderEvent) -> None:
+    async def _stakeholder(self, session: AsyncSession, event: StakeholderEvent) -> set[str]:
         assert event.event_id is not None
         await directory.ensure_account(session, event.account_id, event.occurred_at)
         person = await directory.ensure_stakeholder(session, event.account_id, event.stakeholder_id, event.occurred_at)
@@ -185,7 +200,7 @@ class EventProcessor:
         for alias in event.aliases:
             await directory.set_stakeholder_alias(session, alias, event.account_id, event.stakeholder_id, version)
         await session.flush()
-        await self._attribute_waiting(session, [event.stakeholder_id, *event.aliases])
+        return await self._attribute_waiting(session, [event.stakeholder_id, *event.aliases])
 
     async def _dead_letter(
         self,

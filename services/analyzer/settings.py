@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Annotated, Self
 
 from pydantic import Field, field_validator, model_validator
+from pydantic_settings import NoDecode
 
+from services.analyzer.model import DEFAULT_THRESHOLDS, Thresholds
 from shared.settings import ApiKeys, ServiceSettings, split_keys
+
+# Seconds before each retry: 5 s, 1 min, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, 14 h, 14 h, 16 h (about 3 days).
+DEFAULT_RETRY_SCHEDULE_S = (5, 60, 300, 1800, 7200, 18_000, 36_000, 36_000, 50_400, 50_400, 57_600)
 
 
 class AnalyzerSettings(ServiceSettings):
@@ -24,10 +29,38 @@ class AnalyzerSettings(ServiceSettings):
     analyzer_outbox_sweep_s: float = Field(default=5.0, gt=0)
     analyzer_publish_timeout_s: float = Field(default=10.0, gt=0)
     analyzer_run_migrations: bool = True
+    analyzer_sweep_interval_s: float = Field(default=3600.0, ge=0)  # 0 disables the wall-clock sweep
+    model_half_life_days: float = Field(default=90.0, gt=0)
+    # Every rule threshold (docs/model.md), e.g. THRESHOLDS__DIVERGENCE_WARNING=0.6,
+    # THRESHOLDS__RENEWAL_WINDOW=P90D (ISO 8601 duration or seconds).
+    thresholds: Thresholds = DEFAULT_THRESHOLDS
+
+    # Outbound webhooks (docs/webhooks.md). The retry schedule is the wait before each retry, in seconds,
+    # e.g. WEBHOOK_RETRY_SCHEDULE_S=5,60,300; its default spans about three days over 12 attempts.
+    webhook_allow_private_targets: bool = False
+    webhook_retry_schedule_s: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_RETRY_SCHEDULE_S), min_length=1
+    )
+    webhook_retry_jitter: float = Field(default=0.2, ge=0, le=1)  # each wait is scaled by 1 ± this
+    webhook_retry_after_max_s: float = Field(default=86_400.0, ge=0)  # cap on a receiver's Retry-After
+    webhook_request_timeout_s: float = Field(default=15.0, gt=0)
+    webhook_connect_timeout_s: float = Field(default=5.0, gt=0)
+    webhook_max_concurrency: int = Field(default=64, ge=1)  # in-flight deliveries per analyzer process
+    webhook_endpoint_concurrency: int = Field(default=4, ge=1)  # in-flight deliveries per subscription
+    webhook_poll_interval_s: float = Field(default=1.0, gt=0)
+    webhook_lease_s: float = Field(default=120.0, gt=0)  # must exceed the request timeout
+    webhook_disable_after_s: float = Field(default=5 * 86_400.0, gt=0)  # continuous failure before disabling
+    webhook_secret_overlap_s: float = Field(default=86_400.0, ge=0)  # old secret keeps signing after rotation
+    webhook_dispatcher_enabled: bool = True
 
     @field_validator("analyzer_api_keys", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
+        return split_keys(value)
+
+    @field_validator("webhook_retry_schedule_s", mode="before")
+    @classmethod
+    def _split_schedule(cls, value: object) -> object:
         return split_keys(value)
 
     @model_validator(mode="after")

@@ -90,7 +90,8 @@ async def test_poison_records_go_to_the_outbox_dlq_once_and_do_not_block_the_bat
         assert await apply_all(sessions, batch) == ["dead_lettered", "dead_lettered", "applied"]
         assert await apply_all(sessions, batch) == ["duplicate", "duplicate", "duplicate"]
         async with sessions() as session:
-            dlq = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+            query = select(OutboxMessage).where(OutboxMessage.topic == "feedback.dlq.v1").order_by(OutboxMessage.id)
+            dlq = list(await session.scalars(query))
             assert [m.topic for m in dlq] == ["feedback.dlq.v1", "feedback.dlq.v1"]
             assert "undecodable event" in dlq[0].value["reason"]
             assert dlq[0].value["payload"] == {"text": "{not json"}

@@ -176,3 +176,48 @@ class UnattributedIdentity(Base):
         primary_key=True,
     )
     kind: Mapped[str] = mapped_column(String(16))  # stakeholder | account
+
+
+class AccountModel(Base):
+    """The model's incremental state of one account (docs/model.md), plus the figures the API lists.
+
+    ``document`` holds the decayed states per stakeholder and dimension, the latest classic answer
+    per person and metric, and the recorded series pruned to their windows: its size depends on the
+    account's people and the windows, never on its history.
+    """
+
+    __tablename__ = "account_models"
+
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.account_id"), primary_key=True)
+    document: Mapped[dict[str, Any]] = mapped_column()
+    as_of: Mapped[datetime]
+    account_mean: Mapped[float | None] = mapped_column(Float)
+    divergence: Mapped[float | None] = mapped_column(Float, index=True)
+    nps: Mapped[float | None] = mapped_column(Float)
+
+
+class AlertRow(Base):
+    """One alert of CONTRACT.md: opened once per condition, updated, acknowledged, resolved."""
+
+    __tablename__ = "alerts"
+
+    alert_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(128), index=True)
+    type: Mapped[str] = mapped_column(String(32), index=True)
+    key: Mapped[str | None] = mapped_column(String(256))
+    severity: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, index=True)  # still tracked by its condition
+    opened_as_of: Mapped[datetime]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    seq: Mapped[int] = mapped_column(Integer, default=0)  # changes delivered so far
+    record: Mapped[dict[str, Any]] = mapped_column()
+    acknowledged_by: Mapped[str | None] = mapped_column(String(256))
+    acknowledged_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(256))
+    resolved_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+from services.analyzer.db import webhook_models  # noqa: E402,F401
