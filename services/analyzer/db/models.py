@@ -220,4 +220,3 @@ class AlertRow(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
-from services.analyzer.db import webhook_models  # noqa: E402,F401
