@@ -39,7 +39,7 @@ class AnalyzerSettings(ServiceSettings):
     # e.g. WEBHOOK_RETRY_SCHEDULE_S=5,60,300; its default spans about three days over 12 attempts.
     webhook_allow_private_targets: bool = False
     webhook_retry_schedule_s: Annotated[list[float], NoDecode] = Field(
-        default_factory=lambda: list(DEFAULT_RETRY_SCHEDULE_S), min_length=1
+        default_factory=lambda: [float(s) for s in DEFAULT_RETRY_SCHEDULE_S], min_length=1
     )
     webhook_retry_jitter: float = Field(default=0.2, ge=0, le=1)  # each wait is scaled by 1 ± this
     webhook_retry_after_max_s: float = Field(default=86_400.0, ge=0)  # cap on a receiver's Retry-After
