@@ -118,7 +118,7 @@ class EventProcessor:
         await directory.ensure_account(session, who.account_id, event.occurred_at)
         await directory.ensure_stakeholder(session, who.account_id, who.stakeholder_id, event.occurred_at)
         key = event.response_id or event.event_id
-        held = await responses.current_version(session, key)
+        held = await responses.current_version(session, key, who.account_id)
         newer = held is None or (held.occurred_at, held.event_id) < (event.occurred_at, event.event_id)
         if held is not None and newer:
             held.is_current = False

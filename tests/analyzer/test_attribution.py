@@ -89,7 +89,7 @@ async def test_changed_vendor_answer_replaces_the_earlier_one_after_late_attribu
     async with sessions_for(database_url) as sessions:
         await apply_all(sessions, [second, first, *DIRECTORY])
         async with sessions() as session:
-            current = await responses.current_version(session, "zendesk:ticket:1")
+            current = await responses.current_version(session, "zendesk:ticket:1", "acme")
             assert current is not None
             assert (current.event_id, current.score) == ("v2", 9)
     assert await held(database_url) == ({"crm-42": 1}, 0)

@@ -40,7 +40,7 @@ async def test_versions_of_one_answer_count_once_and_latest_wins_in_any_order(da
     async with sessions_for(database_url) as sessions:
         await apply_all(sessions, [late, other, early])  # the older version arrives last
         async with sessions() as session:
-            current = await responses.current_version(session, "r-1")
+            current = await responses.current_version(session, "r-1", "acme")
             assert current is not None
             assert (current.event_id, current.score) == ("v2", 9)
             stats = await responses.stats_by_stakeholder(session, "acme")

@@ -147,8 +147,8 @@ async def test_analyzer_killed_mid_stream_ends_with_the_counts_of_an_uninterrupt
     events = [
         create_survey(
             event_id=f"ev-{i}",
-            account_id=f"acct-{i % 7}",
-            stakeholder_id=f"p-{i % 23}",
+            account_id=f"acct-{i % 150 % 7}",
+            stakeholder_id=f"p-{i % 150 % 23}",
             score=i % 11,
             response_id=f"resp-{i % 150}",  # versions of one answer: replay order must not matter
             occurred_at=f"2026-05-{1 + i % 28:02d}T{i % 24:02d}:00:00Z",

@@ -19,10 +19,17 @@ class ResponseStats:
     last_response_at: datetime | None
 
 
-async def current_version(session: AsyncSession, response_key: str) -> Response | None:
-    """The version of an answer that currently counts, if any."""
+async def current_version(session: AsyncSession, response_key: str, account_id: str) -> Response | None:
+    """The version of an answer that currently counts at the account, if any.
+
+    An answer's identity is scoped by account: two accounts' tools may reuse a response id.
+    """
     return await session.scalar(
-        select(Response).where(Response.response_key == response_key, Response.is_current.is_(True)),
+        select(Response).where(
+            Response.response_key == response_key,
+            Response.account_id == account_id,
+            Response.is_current.is_(True),
+        ),
     )
 
 
