@@ -16,8 +16,8 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Gauge
 from sqlalchemy import text
 
-from services.analyzer.api import accounts
-from services.analyzer.assessment import ModelConfig
+from services.analyzer.api import accounts, alerts
+from services.analyzer.assessment import Assessor, ModelConfig
 from services.analyzer.consumer import EventConsumer
 from services.analyzer.db.engine import create_engine, create_sessionmaker
 from services.analyzer.processing import EventProcessor
@@ -73,6 +73,7 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.assessor = Assessor(model_config(settings), settings.topics)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=1_048_576)
     HttpMetrics(registry, "analyzer").install(app)
@@ -85,6 +86,7 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
 
     app.include_router(health_router(ready))
     app.include_router(accounts.router)
+    app.include_router(alerts.router)
     return app
 
 
