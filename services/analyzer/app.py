@@ -23,6 +23,7 @@ from services.analyzer.db.engine import create_engine, create_sessionmaker
 from services.analyzer.processing import EventProcessor
 from services.analyzer.relay import OutboxRelay
 from services.analyzer.settings import AnalyzerSettings
+from services.analyzer.sweep import sweep_forever
 from shared.errors import install_error_handlers
 from shared.http import BodySizeLimit, HttpMetrics, health_router
 from shared.kafka import DurablePublisher, ensure_topics
@@ -56,6 +57,14 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
                 _supervised(consumer.run(), "consumer"),
                 _supervised(relay.sweep_forever(settings.analyzer_outbox_sweep_s), "outbox sweep"),
             ]
+            if settings.analyzer_sweep_interval_s > 0:
+                sweeping = sweep_forever(
+                    writer_sessions,
+                    processor.assessor,
+                    interval_s=settings.analyzer_sweep_interval_s,
+                    after_commit=relay.publish,
+                )
+                tasks.append(_supervised(sweeping, "wall-clock sweep"))
         try:
             yield
         finally:

@@ -1,0 +1,66 @@
+"""The wall-clock sweep: re-evaluate every account as of now, so time-driven alerts fire unprompted.
+
+A stakeholder who stops answering produces no event; a renewal date approaches without one. The
+sweep runs the same rules as an event would, as of the later of the account's clock and the wall
+clock, with a trigger per day so that a repeated sweep opens nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.analyzer.assessment import Assessor
+from services.analyzer.db.models import AccountModel
+from services.analyzer.repository import ledger
+
+log = logging.getLogger(__name__)
+
+
+async def sweep_once(
+    sessions: async_sessionmaker[AsyncSession],
+    assessor: Assessor,
+    *,
+    now: datetime | None = None,
+    after_commit: Callable[[Sequence[int]], Awaitable[object]] | None = None,
+) -> int:
+    """Assess every account as of ``now``; return how many alert changes were recorded."""
+    now = now or datetime.now(UTC)
+    async with sessions() as session:
+        account_ids = list(await session.scalars(select(AccountModel.account_id).order_by(AccountModel.account_id)))
+    changed = 0
+    for account_id in account_ids:
+        async with sessions() as session, session.begin():
+            model = await session.get(AccountModel, account_id)
+            if model is None:
+                continue
+            as_of = max(model.as_of, now)
+            changes = await assessor.assess(session, account_id, trigger=f"sweep:{as_of.date()}", as_of=as_of)
+            changed += sum(1 for c in changes if c.kind != "unchanged")
+            await session.flush()
+            outbox = [m.id for m in ledger.enqueued(session)]
+        if after_commit is not None and outbox:
+            await after_commit(outbox)
+    return changed
+
+
+async def sweep_forever(
+    sessions: async_sessionmaker[AsyncSession],
+    assessor: Assessor,
+    *,
+    interval_s: float,
+    after_commit: Callable[[Sequence[int]], Awaitable[object]],
+) -> None:
+    """Sweep every ``interval_s`` seconds; errors are logged and the next sweep tries again."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            changed = await sweep_once(sessions, assessor, after_commit=after_commit)
+            log.info("sweep done", extra={"alert_changes": changed})
+        except Exception:
+            log.exception("sweep failed; retrying at the next interval")

@@ -1,0 +1,42 @@
+"""The wall-clock sweep raises time-driven alerts without any new event, once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from services.analyzer.assessment import Assessor, ModelConfig
+from services.analyzer.db.models import AlertRow
+from services.analyzer.model import DEFAULT_HALF_LIFE, DEFAULT_THRESHOLDS
+from services.analyzer.sweep import sweep_once
+from shared.settings import Topics
+from tests.analyzer.helpers import apply_all, sessions_for
+from tests.factories import create_stakeholder, create_survey
+
+
+async def test_a_silent_decision_maker_is_flagged_by_the_sweep_once(database_url: str) -> None:
+    assessor = Assessor(ModelConfig(DEFAULT_HALF_LIFE, DEFAULT_THRESHOLDS), Topics())
+    async with sessions_for(database_url) as sessions:
+        await apply_all(
+            sessions,
+            [
+                create_stakeholder(stakeholder_id="fin", role="finance"),
+                create_stakeholder(stakeholder_id="it", role="it"),
+                create_survey(stakeholder_id="fin", score=8, occurred_at="2026-01-05T10:00:00Z"),
+                create_survey(stakeholder_id="it", score=8, occurred_at="2026-01-05T10:00:00Z"),
+            ],
+        )
+
+        async def silent_alerts() -> list[AlertRow]:
+            async with sessions() as session:
+                query = select(AlertRow).where(AlertRow.type == "silent_stakeholder")
+                return list(await session.scalars(query))
+
+        assert await silent_alerts() == []
+        later = datetime(2026, 6, 1, tzinfo=UTC)  # ~150 days without a word from either
+        assert await sweep_once(sessions, assessor, now=later) > 0
+        first = {a.key for a in await silent_alerts()}
+        assert first == {"fin", "it"}
+        await sweep_once(sessions, assessor, now=later)
+        assert len(await silent_alerts()) == 2, "a repeated sweep opens nothing twice"
