@@ -363,6 +363,7 @@ def alert_record(row: AlertRow, snap: AccountSnapshot | None, condition: dict[st
         "status": row.status,
         "account_id": row.account_id,
         "as_of": (snap.as_of.isoformat() if snap else previous.get("as_of")),
+        "opened_as_of": row.opened_as_of.isoformat(),
         "created_at": row.created_at.isoformat(),
         "summary": condition.get("summary", previous.get("summary", "")),
         "metrics": condition.get("metrics", previous.get("metrics", {})),
