@@ -218,5 +218,3 @@ class AlertRow(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(256))
     resolved_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(Text)
-
-
