@@ -12,6 +12,7 @@ ports. Usage::
 from __future__ import annotations
 
 import argparse
+import base64
 import os
 import shutil
 import signal
@@ -157,9 +158,9 @@ class KafkaBroker:
         (self.data_dir / "logs").mkdir(exist_ok=True)
         config = self._write_config()
         if not (self.data_dir / "data" / "meta.properties").exists():
-            cluster_id = str(uuid.uuid4())  # StorageTool only needs a unique id per cluster
+            # "--cluster-id=" keeps an id that starts with "-" (base64url allows it) from being read as a flag.
             fmt = subprocess.run(
-                self._java("kafka.tools.StorageTool", "format", "-t", _kafka_uuid(cluster_id), "-c", str(config)),
+                self._java("kafka.tools.StorageTool", "format", f"--cluster-id={_kafka_uuid()}", "-c", str(config)),
                 capture_output=True,
                 text=True,
                 check=False,
@@ -210,11 +211,9 @@ class KafkaBroker:
             self.process.wait(10)
 
 
-def _kafka_uuid(seed: str) -> str:
-    """A Kafka cluster id: 16 bytes in URL-safe base64 without padding (22 characters)."""
-    import base64
-
-    return base64.urlsafe_b64encode(uuid.UUID(seed).bytes).decode().rstrip("=")
+def _kafka_uuid() -> str:
+    """A fresh Kafka cluster id: 16 random bytes in URL-safe base64 without padding (22 characters)."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
 
 
 def start_broker(
