@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Gauge
 from sqlalchemy import text
 
-from services.analyzer.api import accounts, alerts
+from services.analyzer.api import accounts, alerts, subscriptions
 from services.analyzer.assessment import Assessor, ModelConfig
 from services.analyzer.consumer import EventConsumer
 from services.analyzer.db.engine import create_engine, create_sessionmaker
@@ -24,6 +24,7 @@ from services.analyzer.processing import EventProcessor
 from services.analyzer.relay import OutboxRelay
 from services.analyzer.settings import AnalyzerSettings
 from services.analyzer.sweep import sweep_forever
+from services.analyzer.webhooks.dispatcher import Dispatcher
 from shared.errors import install_error_handlers
 from shared.http import BodySizeLimit, HttpMetrics, health_router
 from shared.kafka import DurablePublisher, ensure_topics
@@ -65,12 +66,18 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
                     after_commit=relay.publish,
                 )
                 tasks.append(_supervised(sweeping, "wall-clock sweep"))
+        # Webhook deliveries also come from the API (acknowledge/resolve), so the dispatcher runs without `consume`.
+        app.state.writer_sessions = writer_sessions  # API calls that write (SQLite: the lock is taken at BEGIN)
+        dispatcher = app.state.dispatcher = Dispatcher(writer_sessions, settings)
+        if settings.webhook_dispatcher_enabled:
+            tasks.append(_supervised(dispatcher.run(), "webhook dispatcher"))
         try:
             yield
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await dispatcher.close()
             await kafka.close()
             await api_engine.dispose()
             await writer_engine.dispose()
@@ -96,6 +103,7 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
     app.include_router(health_router(ready))
     app.include_router(accounts.router)
     app.include_router(alerts.router)
+    app.include_router(subscriptions.router)
     return app
 
 

@@ -38,6 +38,7 @@ from services.analyzer.model import (
     transitions,
 )
 from services.analyzer.repository import ledger
+from services.analyzer.webhooks.outbox import enqueue_deliveries
 from shared.events import Scale
 from shared.settings import Topics
 
@@ -396,35 +397,11 @@ async def publish_alert_change(
         key=row.account_id,
         value={"event": event_type, **row.record},
     )
-    await enqueue_webhooks(
+    await enqueue_deliveries(
         session,
         event_type=event_type,
         alert=row.record,
         account_id=row.account_id,
-        segment=segment,
-        message_key=message_key,
-    )
-
-
-async def enqueue_webhooks(
-    session: AsyncSession,
-    *,
-    event_type: str,
-    alert: dict[str, Any],
-    account_id: str,
-    segment: str | None,
-    message_key: str,
-) -> None:
-    """Create webhook deliveries for subscribers, when the webhook dispatcher is installed."""
-    try:
-        from services.analyzer.webhooks.outbox import enqueue_deliveries  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:  # pragma: no cover - the dispatcher ships in its own change
-        return
-    await enqueue_deliveries(
-        session,
-        event_type=event_type,
-        alert=alert,
-        account_id=account_id,
         segment=segment,
         message_key=message_key,
     )

@@ -25,8 +25,21 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_writer_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction on the writer engine, for calls that write.
+
+    On SQLite the API engine's deferred BEGIN fails at once with "database is locked" when it
+    upgrades a read to a write while the consumer or dispatcher has written since; the writer engine
+    takes the lock at BEGIN and waits on the busy timeout instead.
+    """
+    sessions: async_sessionmaker[AsyncSession] = request.app.state.writer_sessions
+    async with sessions() as session, session.begin():
+        yield session
+
+
 SettingsDep = Annotated[AnalyzerSettings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+WriterSessionDep = Annotated[AsyncSession, Depends(get_writer_session)]
 
 
 def authenticated_client(

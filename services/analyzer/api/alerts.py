@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from services.analyzer.assessment import Assessor, alert_record, publish_alert_change
 from services.analyzer.db.models import Account, AlertRow
-from services.analyzer.deps import ClientDep, SessionDep
+from services.analyzer.deps import ClientDep, SessionDep, WriterSessionDep
 from services.analyzer.schemas import AlertChange
 from shared.errors import ERROR_RESPONSES, Conflict, ErrorBody, NotFound
 
@@ -84,7 +84,7 @@ async def _change(
 
 @router.post("/{alert_id}/acknowledge", responses=RESPONSES, summary="Acknowledge an alert")
 async def acknowledge(
-    alert_id: str, body: AlertChange, request: Request, session: SessionDep, _: ClientDep
+    alert_id: str, body: AlertChange, request: Request, session: WriterSessionDep, _: ClientDep
 ) -> dict[str, Any]:
     """Record who acknowledged it and when (time to acknowledge is kept); subscribers are told."""
     return await _change(request, session, alert_id, body, "acknowledge")
@@ -92,7 +92,7 @@ async def acknowledge(
 
 @router.post("/{alert_id}/resolve", responses=RESPONSES, summary="Resolve an alert")
 async def resolve(
-    alert_id: str, body: AlertChange, request: Request, session: SessionDep, _: ClientDep
+    alert_id: str, body: AlertChange, request: Request, session: WriterSessionDep, _: ClientDep
 ) -> dict[str, Any]:
     """Close the alert by hand; subscribers are told."""
     return await _change(request, session, alert_id, body, "resolve")

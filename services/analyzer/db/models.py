@@ -218,3 +218,6 @@ class AlertRow(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(256))
     resolved_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(Text)
+
+
+from services.analyzer.db import webhook_models  # noqa: E402,F401
