@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from deploy.kafka.broker import KafkaBroker, start_broker
+from shared.settings import Topics
 from tests.harness.databases import create_database
+from tests.harness.kafka import create_topics, unique_topics
 from tests.harness.postgres import PostgresCluster, start_cluster
 
 BACKENDS = ["sqlite", "postgres"]
@@ -61,6 +63,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     backend: str = request.param
     admin = request.getfixturevalue("pg_admin_url") if backend == "postgres" else None
     return create_database(backend, tmp_path=tmp_path, pg_admin_url=admin)
+
+
+@pytest.fixture
+async def topics(kafka_bootstrap: str) -> Topics:
+    """Topic names of this test alone, created on the suite's broker."""
+    topics = unique_topics()
+    await create_topics(kafka_bootstrap, topics)
+    return topics
 
 
 @pytest.fixture

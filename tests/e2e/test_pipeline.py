@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -36,21 +35,6 @@ def service_env(bootstrap: str, topics: Topics, **extra: str) -> dict[str, str]:
         "LOG_LEVEL": "WARNING",
         **extra,
     }
-
-
-@pytest.fixture
-async def topics(kafka_bootstrap: str) -> Topics:
-    topics = unique_topics()
-    await create_topics(kafka_bootstrap, topics)
-    return topics
-
-
-@pytest.fixture
-def ingest(kafka_bootstrap: str, topics: Topics, tmp_path: Path) -> Iterator[ServiceProcess]:
-    process = ServiceProcess("services.ingest", service_env(kafka_bootstrap, topics), tmp_path / "ingest.log")
-    process.start()
-    yield process
-    process.stop()
 
 
 def analyzer_process(

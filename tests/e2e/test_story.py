@@ -7,7 +7,6 @@ the same way, must stay silent.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -18,9 +17,8 @@ import pytest
 
 from shared.settings import Topics
 from tests.analyzer.model import story
-from tests.e2e.test_pipeline import analyzer_process, applied, post_batch, service_env
+from tests.e2e.test_pipeline import analyzer_process, applied, post_batch
 from tests.factories import ANALYZER_KEY, auth
-from tests.harness.kafka import create_topics, unique_topics
 from tests.harness.processes import ServiceProcess
 from tests.harness.waiting import wait_for_value
 
@@ -77,21 +75,6 @@ def canonical(account_id: str, events: list[story.Event]) -> list[dict[str, Any]
                 },
             )
     return out
-
-
-@pytest.fixture
-async def topics(kafka_bootstrap: str) -> Topics:
-    topics = unique_topics()
-    await create_topics(kafka_bootstrap, topics)
-    return topics
-
-
-@pytest.fixture
-def ingest(kafka_bootstrap: str, topics: Topics, tmp_path: Path) -> Iterator[ServiceProcess]:
-    process = ServiceProcess("services.ingest", service_env(kafka_bootstrap, topics), tmp_path / "ingest.log")
-    process.start()
-    yield process
-    process.stop()
 
 
 async def alerts_of(analyzer: ServiceProcess, account_id: str) -> list[dict[str, Any]]:

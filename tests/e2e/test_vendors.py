@@ -11,20 +11,12 @@ import pytest
 from shared.settings import Topics
 from tests.e2e.test_pipeline import account, analyzer_process, post_batch, response_counts, service_env
 from tests.factories import create_account, create_stakeholder
-from tests.harness.kafka import create_topics, unique_topics
 from tests.harness.processes import ServiceProcess
 from tests.harness.waiting import wait_for_value
 from tests.ingest.test_webhooks_api import SIGNED_EXAMPLES
 from tests.ingest.vendors.payloads import SECRET
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-async def topics(kafka_bootstrap: str) -> Topics:
-    topics = unique_topics()
-    await create_topics(kafka_bootstrap, topics)
-    return topics
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from deploy.kafka.broker import free_port
 from services.ingest.app import create_app
 from shared.settings import Topics
 from tests.factories import INGEST_KEY, auth, create_ingest_settings, create_stakeholder, create_survey
-from tests.harness.kafka import count_records, create_topics, read_all, unique_topics
+from tests.harness.kafka import count_records, read_all
 
 
 @asynccontextmanager
@@ -24,13 +24,6 @@ async def client_for(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ingest") as client:
             yield client
-
-
-@pytest.fixture
-async def topics(kafka_bootstrap: str) -> Topics:
-    topics = unique_topics()
-    await create_topics(kafka_bootstrap, topics)
-    return topics
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from services.ingest.app import create_app
 from shared.settings import Topics
 from tests.factories import create_ingest_settings
-from tests.harness.kafka import count_records, create_topics, read_all, unique_topics
+from tests.harness.kafka import count_records, read_all
 from tests.ingest.test_events_api import client_for
 from tests.ingest.vendors import payloads as p
 
@@ -51,13 +51,6 @@ SIGNED_EXAMPLES.update(
     freshdesk=_freshdesk,
 )
 SECRETS = {f"webhook_secret_{source}": p.SECRET for source in SIGNED_EXAMPLES}
-
-
-@pytest.fixture
-async def topics(kafka_bootstrap: str) -> Topics:
-    topics = unique_topics()
-    await create_topics(kafka_bootstrap, topics)
-    return topics
 
 
 @pytest.fixture
