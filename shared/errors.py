@@ -6,6 +6,7 @@ A 500 therefore means a bug.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,6 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
 
 
 class ErrorBody(BaseModel):
@@ -103,7 +106,7 @@ def _validation_detail(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Render ``AppError``, HTTP errors and request validation errors as ``ErrorBody``."""
+    """Render ``AppError``, HTTP errors, request validation errors and bugs (500) as ``ErrorBody``."""
 
     async def on_app_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, AppError)
@@ -118,7 +121,13 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         return error_response(422, "validation_error", _validation_detail(exc))
 
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # A bug: logged with its traceback, answered in the one error shape without internals.
+        log.error("unhandled error", extra={"path": request.url.path}, exc_info=exc)
+        return error_response(500, "internal_error", "an unexpected error occurred; it has been logged")
+
     app.add_exception_handler(AppError, on_app_error)
+    app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
 

@@ -26,6 +26,8 @@ from pydantic import (
     model_validator,
 )
 
+from shared.event_time import calendar_error, date_error
+
 # RFC 3339 date-time: full date, "T" (or space, which RFC 3339 allows), time, optional fraction,
 # and a mandatory offset. pydantic alone would also accept Unix numbers and naive times.
 _RFC3339 = re.compile(
@@ -33,7 +35,8 @@ _RFC3339 = re.compile(
 )
 
 EventId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
-AccountId = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
+# An account id appears in the analyzer's URLs (/v1/accounts/{account_id}), so it cannot hold "/".
+AccountId = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True, pattern=r"^[^/]+$")]
 PersonId = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=True)]
 Label = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
 Alias = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=True)]
@@ -118,6 +121,13 @@ class _EventBase(BaseModel):
     @classmethod
     def _rfc3339(cls, value: object) -> object:
         return _require_rfc3339(value)
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _in_calendar(cls, value: datetime) -> datetime:
+        if (reason := calendar_error(value)) is not None:
+            raise ValueError(reason)
+        return value
 
 
 class SurveyResponse(_EventBase):
@@ -219,6 +229,13 @@ class AccountEvent(_EventBase):
     renewal_date: date | None = None
     annual_value: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
     aliases: list[Alias] = Field(default_factory=list, max_length=MAX_ALIASES)
+
+    @field_validator("renewal_date")
+    @classmethod
+    def _renewal_in_calendar(cls, value: date | None) -> date | None:
+        if value is not None and (reason := date_error(value)) is not None:
+            raise ValueError(reason)
+        return value
 
 
 class StakeholderEvent(_EventBase):

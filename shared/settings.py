@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import AwareDatetime, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from shared.event_time import DEFAULT_EARLIEST, DEFAULT_MAX_FUTURE, TimePolicy, calendar_error
 
 # Keys that ``make run`` fills in for local development; refused outside development.
 DEVELOPMENT_PLACEHOLDER_KEYS = frozenset({"dev-ingest-key", "dev-analyzer-key", "changeme"})
@@ -50,6 +53,22 @@ class ServiceSettings(BaseSettings):
     kafka_create_topics: bool = True
     kafka_request_timeout_s: float = Field(default=10.0, gt=0)
     topics: Topics = Topics()
+    # The window of accepted event times (docs/api.md, "Event time"): ingest answers 422 outside it
+    # and the analyzer dead-letters a record outside it.
+    event_time_earliest: AwareDatetime = DEFAULT_EARLIEST
+    event_time_max_future_s: float = Field(default=DEFAULT_MAX_FUTURE.total_seconds(), ge=0, le=366 * 86_400)
+
+    @field_validator("event_time_earliest")
+    @classmethod
+    def _earliest_in_calendar(cls, value: datetime) -> datetime:
+        if (reason := calendar_error(value)) is not None:
+            raise ValueError(f"EVENT_TIME_EARLIEST {reason}")
+        return value
+
+    @property
+    def time_policy(self) -> TimePolicy:
+        """The accepted window of event times."""
+        return TimePolicy(self.event_time_earliest, timedelta(seconds=self.event_time_max_future_s))
 
     @staticmethod
     def refuse_placeholders(name: str, keys: list[SecretStr], environment: str) -> None:

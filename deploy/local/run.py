@@ -1,5 +1,8 @@
 """``make run``: a local broker, migrations and both services, until Ctrl-C.
 
+Supervises the two services: one that exits is restarted with backoff, and the others keep running.
+Ctrl-C, SIGTERM and SIGHUP stop everything it started.
+
 Fills in development defaults only for variables that are neither in the environment nor in
 ``.env`` and prints the names it filled in. Uses the broker at ``KAFKA_BOOTSTRAP_SERVERS`` when one
 answers there; otherwise starts the embedded broker (deploy/kafka/broker.py) on that port.
@@ -12,11 +15,18 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 
 import httpx
 from dotenv import dotenv_values
 
 from deploy.kafka.broker import REPO, BrokerError, KafkaBroker, port_open, start_broker
+
+# A service that exits is restarted after 1 s, then 2, 4, ... up to 30 s while it keeps dying; one
+# that ran for a minute starts again from 1 s.
+RESTART_BACKOFF_MIN_S = 1.0
+RESTART_BACKOFF_MAX_S = 30.0
+RESTART_STABLE_S = 60.0
 
 DEV_DEFAULTS = {
     "ENVIRONMENT": "development",
@@ -50,8 +60,50 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 60) 
     raise RuntimeError(f"{url} was not ready within {timeout_s:.0f}s")
 
 
+class Stop(Exception):
+    """SIGTERM or SIGHUP: stop everything, as Ctrl-C does."""
+
+
+def _on_stop_signal(signum: int, _frame: object) -> None:
+    raise Stop(signal.Signals(signum).name)
+
+
+@dataclass
+class Service:
+    """One service process that make run keeps running: restarted with backoff when it exits."""
+
+    name: str
+    module: str
+    process: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+    backoff_s: float = RESTART_BACKOFF_MIN_S
+    restart_at: float | None = None
+
+    def start(self, env: dict[str, str]) -> None:
+        """Start the process."""
+        self.process = subprocess.Popen([sys.executable, "-m", self.module], env=env, cwd=REPO)
+        self.started_at = time.monotonic()
+        self.restart_at = None
+
+    def restart_if_exited(self, env: dict[str, str]) -> None:
+        """Restart the process once its backoff has passed; the backoff doubles while it keeps dying."""
+        now = time.monotonic()
+        if self.process is not None and self.process.poll() is not None:
+            code = self.process.returncode
+            if now - self.started_at > RESTART_STABLE_S:
+                self.backoff_s = RESTART_BACKOFF_MIN_S  # it ran long enough: not a crash loop
+            print(f"{self.name} exited with {code}; restarting in {self.backoff_s:.0f}s", file=sys.stderr, flush=True)
+            self.process = None
+            self.restart_at = now + self.backoff_s
+            self.backoff_s = min(self.backoff_s * 2, RESTART_BACKOFF_MAX_S)
+        if self.process is None and self.restart_at is not None and now >= self.restart_at:
+            self.start(env)
+
+
 def main() -> int:
-    """Start everything, print where it listens, stop it all on Ctrl-C."""
+    """Start everything, print where it listens, stop it all on Ctrl-C, SIGTERM or SIGHUP."""
+    signal.signal(signal.SIGTERM, _on_stop_signal)
+    signal.signal(signal.SIGHUP, _on_stop_signal)
     env = dict(os.environ)
     dotenv = dotenv_values(REPO / ".env") if (REPO / ".env").exists() else {}
     filled = fill_defaults(env, dotenv)
@@ -76,8 +128,10 @@ def main() -> int:
         subprocess.run([sys.executable, "-m", "services.analyzer", "migrate"], env=env, check=True, cwd=REPO)
         ingest_port = setting("INGEST_PORT", "8000")
         analyzer_port = setting("ANALYZER_PORT", "8001")
-        for module in ("services.ingest", "services.analyzer"):
-            children.append(subprocess.Popen([sys.executable, "-m", module], env=env, cwd=REPO))
+        services = [Service("ingest", "services.ingest"), Service("analyzer", "services.analyzer")]
+        for service in services:
+            service.start(env)
+        children.extend(service.process for service in services if service.process is not None)
         _wait_ready(f"http://127.0.0.1:{ingest_port}/readyz", children[0])
         _wait_ready(f"http://127.0.0.1:{analyzer_port}/readyz", children[1])
         ingest_key = _shown_key(env, dotenv, "INGEST_API_KEYS")
@@ -96,16 +150,20 @@ def main() -> int:
             ),
             flush=True,
         )
-        while all(child.poll() is None for child in children):
+        while True:
+            for service in services:
+                service.restart_if_exited(env)
+            children[:] = [service.process for service in services if service.process is not None]
             time.sleep(0.5)
-        print("a service exited; stopping the rest", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Stop):
         return 0
     except (BrokerError, RuntimeError, subprocess.CalledProcessError) as exc:
         print(exc, file=sys.stderr)
         return 1
     finally:
+        # A second signal must not cut the clean-up short.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
         for child in children:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)

@@ -45,7 +45,7 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
         writer_sessions = create_sessionmaker(writer_engine)
         kafka = DurablePublisher(settings, client_id="analyzer")
         relay = OutboxRelay(writer_sessions, kafka, timeout_s=settings.analyzer_publish_timeout_s)
-        processor = EventProcessor(settings.topics, model_config(settings))
+        processor = EventProcessor(settings.topics, model_config(settings), time_policy=settings.time_policy)
         consumer = EventConsumer(settings, writer_sessions, processor, after_commit=relay.publish)
         app.state.kafka, app.state.consumer, app.state.relay = kafka, consumer, relay
         _register_consumer_metrics(registry, consumer)
@@ -143,6 +143,8 @@ def _register_consumer_metrics(registry: CollectorRegistry, consumer: EventConsu
         ("duplicates", "Events skipped as already processed"),
         ("dead_lettered", "Events sent to the dead-letter topic"),
         ("retries", "Batch transactions retried"),
+        ("restarts", "Consumer loops restarted after an error outside any one record"),
+        ("unprocessable", "Records skipped because not even their dead letter could be written"),
     )
     for attr, doc in gauges:
         gauge = Gauge(f"analyzer_events_{attr}", doc, registry=registry)

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.analyzer.db.errors import is_conflict, is_outage
 from services.analyzer.processing import EventProcessor, RecordMeta
 from services.analyzer.repository import ledger
 from services.analyzer.settings import AnalyzerSettings
@@ -36,6 +36,9 @@ class ConsumerStats:
     duplicates: int = 0
     dead_lettered: int = 0
     retries: int = 0
+    restarts: int = 0
+    unprocessable: int = 0  # records that could not even be dead-lettered (logged with their position)
+    waiting_for: str | None = None  # what the consumer waits on, e.g. "database" during an outage
     assigned: set[TopicPartition] = field(default_factory=set)
 
 
@@ -59,7 +62,7 @@ class _SerialRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 class EventConsumer:
     """Consumes ``feedback.events.v1`` in the ``analyzer`` group and applies batches transactionally."""
 
-    MAX_ATTEMPTS = 8
+    MAX_CONFLICT_RETRIES = 5
 
     def __init__(
         self,
@@ -111,6 +114,13 @@ class EventConsumer:
             consumer.subscribe([self._settings.topics.events], listener=_SerialRebalance(self._lock, self.stats))
             try:
                 await self._loop(consumer)
+            except Exception:
+                # Kafka or a bug outside any one record: start a fresh consumer from the committed
+                # offsets rather than letting the process die (what was committed stays committed).
+                self.stats.restarts += 1
+                log.exception("consumer loop failed; restarting it", extra={"retry_in_s": backoff})
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10)
             finally:
                 self._consumer = None
                 await consumer.stop()
@@ -128,7 +138,7 @@ class EventConsumer:
                 batches = {tp: recs for tp, recs in batches.items() if tp in consumer.assignment()}
                 if not batches:
                     continue
-                outbox_ids = await self._apply_with_retry([r for recs in batches.values() for r in recs])
+                outbox_ids = await self._apply_isolating([r for recs in batches.values() for r in recs])
                 offsets = {tp: recs[-1].offset + 1 for tp, recs in batches.items()}
                 try:
                     await consumer.commit(offsets)
@@ -140,21 +150,84 @@ class EventConsumer:
             except Exception:
                 log.warning("publishing the outbox after commit failed; the sweep will retry", exc_info=True)
 
+    async def _apply_isolating(self, records: list[ConsumerRecord[bytes, bytes]]) -> list[int]:
+        """Apply ``records``; a failure that is not an outage is narrowed down to the record causing it.
+
+        The batch is split in halves (the first half applied before the second, so each partition
+        keeps its order) until the failing record stands alone; it then goes to the dead-letter
+        topic with the error, and every other record is applied. No record can stop the consumer.
+        """
+        try:
+            return await self._apply_with_retry(records)
+        except Exception as exc:  # noqa: BLE001 - whatever a record causes, it must not stop consuming
+            if len(records) == 1:
+                return await self._dead_letter_alone(records[0], exc)
+            middle = len(records) // 2
+            first = await self._apply_isolating(records[:middle])
+            return first + await self._apply_isolating(records[middle:])
+
     async def _apply_with_retry(self, records: list[ConsumerRecord[bytes, bytes]]) -> list[int]:
+        """Apply a batch, waiting out database outages for as long as they last.
+
+        A constraint clash (another member applied the same event during a rebalance) is retried a
+        few times; any other error is raised for ``_apply_isolating`` to pin on a record.
+        """
         delay = 0.1
-        for attempt in range(1, self.MAX_ATTEMPTS + 1):
+        conflicts = 0
+        while True:
             try:
-                return await self._apply(records)
-            except (IntegrityError, OperationalError, DBAPIError) as exc:
-                # A concurrent instance applied the same event during a rebalance (IntegrityError), or
-                # the database is briefly unavailable: roll back and apply the whole batch again.
-                self.stats.retries += 1
-                if attempt == self.MAX_ATTEMPTS:
+                result = await self._apply(records)
+            except Exception as exc:
+                if is_conflict(exc) and conflicts < self.MAX_CONFLICT_RETRIES:
+                    conflicts += 1
+                elif not is_outage(exc):
                     raise
-                log.warning("batch rolled back; retrying", extra={"attempt": attempt, "reason": type(exc).__name__})
+                self.stats.retries += 1
+                self.stats.waiting_for = "database" if is_outage(exc) else None
+                log.warning(
+                    "batch rolled back; retrying",
+                    extra={"reason": f"{type(exc).__name__}: {str(exc)[:300]}", "retry_in_s": delay},
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5)
-        raise AssertionError("unreachable")
+                continue
+            self.stats.waiting_for = None
+            return result
+
+    async def _dead_letter_alone(self, record: ConsumerRecord[bytes, bytes], exc: Exception) -> list[int]:
+        """Send one record that failed on its own to the dead-letter topic, in a transaction of its own."""
+        meta = RecordMeta(record.topic, record.partition, record.offset, record.key)
+        log.error(
+            "record failed on its own; dead-lettering it",
+            extra={"record": meta.position, "reason": f"{type(exc).__name__}: {str(exc)[:300]}"},
+            exc_info=exc,
+        )
+        reason = f"{type(exc).__name__}: {exc}"
+        delay = 0.1
+        while True:
+            try:
+                async with self._sessions() as session, session.begin():
+                    outcome = await self._processor.dead_letter(session, record.value or b"", meta, reason=reason)
+                    await session.flush()
+                    outbox_ids = [message.id for message in ledger.enqueued(session)]
+            except Exception as failure:  # noqa: BLE001 - nothing a record causes may stop consuming
+                if not is_outage(failure):
+                    # Not even its dead letter can be written: skip it loudly rather than stop
+                    # consuming. The record stays in the topic at the logged position.
+                    self.stats.unprocessable += 1
+                    log.critical(
+                        "record could not be dead-lettered; skipped",
+                        extra={"record": meta.position, "reason": f"{type(failure).__name__}: {failure}"},
+                    )
+                    return []
+                self.stats.waiting_for = "database"
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5)
+                continue
+            self.stats.waiting_for = None
+            if outcome == "dead_lettered":
+                self.stats.dead_lettered += 1
+            return outbox_ids
 
     async def _apply(self, records: list[ConsumerRecord[bytes, bytes]]) -> list[int]:
         outcomes: dict[str, int] = {}

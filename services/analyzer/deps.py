@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Final
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.analyzer.settings import AnalyzerSettings
@@ -51,3 +51,9 @@ def authenticated_client(
 
 
 ClientDep = Annotated[str, Depends(authenticated_client)]
+
+# Paging bounds: an offset past this is refused with 422 rather than overflowing a database integer.
+MAX_OFFSET: Final = 1_000_000_000
+MAX_LIMIT: Final = 1000
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")]

@@ -1,8 +1,10 @@
 """Applying one Kafka record to the analyzer's state, inside the caller's transaction.
 
 Each record is applied in a SAVEPOINT: an event that cannot be processed is rolled back alone and
-sent to the dead-letter topic (through the outbox), and the batch goes on. Database failures are not
-the event's fault, so they propagate and the whole batch is retried.
+sent to the dead-letter topic (through the outbox), and the batch goes on. That covers a record that
+does not decode, one whose event time lies outside the accepted window, and any exception while it
+is applied. Database outages and constraint clashes are not the event's fault, so they propagate and
+the consumer retries the batch (services/analyzer/consumer.py).
 """
 
 from __future__ import annotations
@@ -10,17 +12,19 @@ from __future__ import annotations
 import base64
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.assessment import Assessor, ModelConfig
 from services.analyzer.attribution import Attribution, attribute, identities_of
+from services.analyzer.db.errors import is_conflict, is_outage
 from services.analyzer.db.models import JourneyMomentRow, Response
 from services.analyzer.model import DEFAULT_HALF_LIFE, DEFAULT_THRESHOLDS
 from services.analyzer.repository import directory, identities, ledger, responses
+from shared.event_time import TimePolicy
 from shared.events import AccountEvent, Event, JourneyMoment, StakeholderEvent, SurveyResponse, decode_event
 from shared.settings import Topics
 
@@ -45,25 +49,43 @@ class RecordMeta:
 class EventProcessor:
     """Applies canonical events to the directory, the answers and (later) the model."""
 
-    def __init__(self, topics: Topics, model: ModelConfig | None = None) -> None:
+    def __init__(
+        self,
+        topics: Topics,
+        model: ModelConfig | None = None,
+        *,
+        time_policy: TimePolicy | None = None,
+    ) -> None:
         self.topics = topics
         self.assessor = Assessor(model or ModelConfig(DEFAULT_HALF_LIFE, DEFAULT_THRESHOLDS), topics)
+        self.time_policy = time_policy or TimePolicy()
+
+    def decode(self, raw: bytes) -> Event:
+        """Parse a record and check its event time; ``ValueError`` says why it cannot be applied."""
+        try:
+            event = decode_event(raw)
+        except (ValidationError, ValueError) as exc:
+            raise ValueError(f"undecodable event: {exc}") from exc
+        reason = self.time_policy.violation(event.occurred_at, datetime.now(UTC))
+        if reason is not None:
+            raise ValueError(f"event time outside the accepted window: {reason}")
+        return event
 
     async def process(self, session: AsyncSession, raw: bytes, meta: RecordMeta) -> str:
         """Apply one record; return the outcome (``applied``, ``duplicate``, ``dead_lettered``)."""
         try:
-            event = decode_event(raw)
-        except (ValidationError, ValueError) as exc:
-            return await self._dead_letter(session, meta.position, raw, meta, reason=f"undecodable event: {exc}")
+            event = self.decode(raw)
+        except ValueError as exc:
+            return await self._dead_letter(session, meta.position, raw, meta, reason=str(exc))
         event_id = event.event_id or meta.position
         if await ledger.already_processed(session, event_id):
             return "duplicate"
         try:
             async with session.begin_nested():
                 await self.apply(session, event)
-        except (DBAPIError, SQLAlchemyError):
-            raise  # the database's fault, not the event's: retry the batch
         except Exception as exc:
+            if is_outage(exc) or is_conflict(exc):
+                raise  # the database's fault, not the event's: the consumer retries the batch
             log.exception("event could not be applied", extra={"event_id": event_id, "record": meta.position})
             return await self._dead_letter(session, event_id, raw, meta, reason=f"{type(exc).__name__}: {exc}")
         ledger.mark_processed(
@@ -201,6 +223,14 @@ class EventProcessor:
             await directory.set_stakeholder_alias(session, alias, event.account_id, event.stakeholder_id, version)
         await session.flush()
         return await self._attribute_waiting(session, [event.stakeholder_id, *event.aliases])
+
+    async def dead_letter(self, session: AsyncSession, raw: bytes, meta: RecordMeta, *, reason: str) -> str:
+        """Send a record to the dead-letter topic (through the outbox) and mark it processed."""
+        try:
+            ledger_id = self.decode(raw).event_id or meta.position
+        except Exception:  # noqa: BLE001 - whatever fails here, the record's position still names it
+            ledger_id = meta.position
+        return await self._dead_letter(session, ledger_id, raw, meta, reason=reason)
 
     async def _dead_letter(
         self,

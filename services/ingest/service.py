@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -11,7 +10,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from shared.errors import InvalidRequest, Unavailable
+from shared.event_time import TimePolicy
 from shared.events import EVENT_ADAPTER, Event, assign_event_id, encode_event, event_key
+from shared.json_body import JsonBodyError, load_json
 from shared.kafka import DurablePublisher, PublishFailed, PublishTimeout, Record
 from shared.settings import Topics
 
@@ -21,10 +22,10 @@ SCHEMA_HEADER = ("schema", b"feedback.event.v1")
 
 
 def parse_json(body: bytes) -> Any:
-    """Decode a JSON body, or raise 422 saying where it is broken."""
+    """Decode a JSON body (nesting and number sizes bounded), or raise 422 saying what is wrong."""
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return load_json(body)
+    except JsonBodyError as exc:
         raise InvalidRequest(
             [{"index": None, "field": "", "message": f"invalid JSON: {exc}", "type": "json_invalid"}]
         ) from exc
@@ -39,13 +40,25 @@ def _field(loc: Sequence[int | str], value: Any) -> str:
     return ".".join(parts) or "type"
 
 
-def validate_events(items: Sequence[Any]) -> list[Event]:
+def check_times(events: Sequence[Event], *, policy: TimePolicy, first_index: int = 0) -> None:
+    """Raise one 422 naming ``occurred_at`` of every event outside the accepted window of event times."""
+    now = datetime.now(UTC)
+    errors = [
+        {"index": index, "field": "occurred_at", "message": reason, "type": "time_out_of_window"}
+        for index, event in enumerate(events, start=first_index)
+        if (reason := policy.violation(event.occurred_at, now)) is not None
+    ]
+    if errors:
+        raise InvalidRequest(errors)
+
+
+def validate_events(items: Sequence[Any], *, policy: TimePolicy) -> list[Event]:
     """Validate every item; raise one 422 listing each error with its batch index and field."""
     events: list[Event] = []
     errors: list[dict[str, Any]] = []
     for index, item in enumerate(items):
         try:
-            events.append(EVENT_ADAPTER.validate_python(item))
+            event = EVENT_ADAPTER.validate_python(item)
         except ValidationError as exc:
             errors.extend(
                 {
@@ -56,6 +69,12 @@ def validate_events(items: Sequence[Any]) -> list[Event]:
                 }
                 for err in exc.errors(include_url=False, include_input=False)
             )
+            continue
+        try:
+            check_times([event], policy=policy, first_index=index)
+        except InvalidRequest as exc:
+            errors.extend(exc.detail)
+        events.append(event)
     if errors:
         raise InvalidRequest(errors)
     return events

@@ -7,6 +7,7 @@ the same way, must stay silent.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -17,13 +18,24 @@ import pytest
 
 from shared.settings import Topics
 from tests.analyzer.model import story
-from tests.e2e.test_pipeline import analyzer_process, applied, post_batch
+from tests.e2e.test_pipeline import analyzer_process, applied, post_batch, service_env
 from tests.factories import ANALYZER_KEY, auth
 from tests.harness.processes import ServiceProcess
 from tests.harness.waiting import wait_for_value
 
 pytestmark = pytest.mark.e2e
 DIVERGENCE_TYPES = {"stakeholder_divergence", "divergence_widening", "masked_by_average"}
+# The story runs up to a renewal that may still lie ahead of today's clock: both services accept
+# event times up to a year ahead here (the default window stops one day ahead).
+FUTURE = {"EVENT_TIME_MAX_FUTURE_S": str(366 * 86_400)}
+
+
+@pytest.fixture
+def ingest(kafka_bootstrap: str, topics: Topics, tmp_path: Path) -> Iterator[ServiceProcess]:
+    process = ServiceProcess("services.ingest", service_env(kafka_bootstrap, topics, **FUTURE), tmp_path / "ingest.log")
+    process.start()
+    yield process
+    process.stop()
 
 
 def canonical(account_id: str, events: list[story.Event]) -> list[dict[str, Any]]:
@@ -96,7 +108,7 @@ async def test_divergence_alerts_fire_months_before_renewal_while_the_aligned_ac
     # Events up to the renewal: what the supplier would have seen in time.
     cut = story.RENEWAL.isoformat()
     bodies = [e for e in divided + aligned if e["occurred_at"] < cut]
-    analyzer = analyzer_process(kafka_bootstrap, topics, sqlite_url, tmp_path, "analyzer")
+    analyzer = analyzer_process(kafka_bootstrap, topics, sqlite_url, tmp_path, "analyzer", **FUTURE)
     analyzer.start()
     try:
         for start in range(0, len(bodies), 200):

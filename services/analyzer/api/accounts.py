@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import func, select
 
 from services.analyzer.assessment import Assessor, held_answer
-from services.analyzer.db.models import Account, AccountAlias, AccountModel, AlertRow, Response, StakeholderAlias
-from services.analyzer.deps import ClientDep, SessionDep
-from services.analyzer.model import (
-    EMPTY,
-    HeldAnswer,
-    RolePosition,
-    StakeholderRecord,
-    account_mean,
-    add,
-    build_snapshot,
-    divergence,
-)
+from services.analyzer.db.models import Account, AccountAlias, AccountModel, AlertRow, StakeholderAlias
+from services.analyzer.deps import ClientDep, Limit, Offset, SessionDep
+from services.analyzer.model import RolePosition
+from services.analyzer.model.history import HistoryTooLong, Person
+from services.analyzer.model.history import history as model_history
 from services.analyzer.repository import directory, responses
 from services.analyzer.schemas import AccountSummary, AccountView, HistoryBucket, RoleView, StakeholderView, WidestGap
-from shared.errors import ERROR_RESPONSES, ErrorBody, NotFound
+from shared.errors import ERROR_RESPONSES, ErrorBody, InvalidRequest, NotFound
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 NOT_FOUND = {**ERROR_RESPONSES, 404: {"model": ErrorBody, "description": "Unknown account"}}
@@ -48,8 +41,8 @@ async def list_accounts(
     _: ClientDep,
     segment: str | None = None,
     order: Literal["divergence", "account_mean", "nps", "account_id"] = "divergence",
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[AccountSummary]:
     """Accounts with their single score and divergence, widest divergence first by default."""
     open_alerts = (
@@ -153,7 +146,7 @@ async def get_account(account_id: str, request: Request, session: SessionDep, _:
 @router.get(
     "/{account_id}/history",
     response_model=list[HistoryBucket],
-    responses=NOT_FOUND,
+    responses={**NOT_FOUND, 422: {"model": ErrorBody, "description": "Span over the maximum number of buckets"}},
     summary="Role positions, account mean and divergence per bucket",
 )
 async def history(
@@ -162,78 +155,51 @@ async def history(
     session: SessionDep,
     _: ClientDep,
     bucket: Literal["day", "week", "month"] = "week",
+    since: Annotated[date | None, Query(description="First day shown (default: the first answer's)")] = None,
+    until: Annotated[date | None, Query(description="Last day shown (default: the latest event's)")] = None,
 ) -> list[HistoryBucket]:
-    """Each bucket as of its end, recomputed from the answers held (exact, whatever the arrival order)."""
+    """Each bucket as of its end, recomputed from the answers held (exact, whatever the arrival order).
+
+    At most ``MAX_HISTORY_BUCKETS`` (1000) buckets per request: a longer span is a 422 that says so.
+    """
     account = await directory.get_account(session, account_id)
     if account is None:
         raise NotFound(f"no account {account_id!r}")
+    if since is not None and until is not None and since > until:
+        raise InvalidRequest([{"field": "since", "message": "since must not be after until", "type": "value_error"}])
     config = _assessor(request).config
-    people = {p.stakeholder_id: p for p in await directory.list_stakeholders(session, account_id)}
-    rows = list(
-        await session.scalars(
-            select(Response)
-            .where(Response.account_id == account_id, Response.is_current.is_(True))
-            .order_by(Response.occurred_at, Response.event_id),
-        ),
-    )
-    if not rows:
+    people = {
+        p.stakeholder_id: Person(role=p.role, side=p.side, influence=p.influence)  # type: ignore[arg-type]
+        for p in await directory.list_stakeholders(session, account_id)
+    }
+    answers = [held_answer(r) for r in await responses.current_answers(session, account_id)]
+    if not answers:
         return []
-    answers = [held_answer(r) for r in rows]
-    result = []
-    start = _bucket_start(answers[0].answer.at.date(), bucket)
     last = max(account.last_event_at, answers[-1].answer.at)
-    states: dict[str, object] = {}
-    index = 0
-    while True:
-        end = datetime.combine(_next_bucket(start, bucket), time.min, tzinfo=UTC)
-        while index < len(answers) and answers[index].answer.at < end:
-            held: HeldAnswer = answers[index]
-            states[held.stakeholder_id] = add(states.get(held.stakeholder_id, EMPTY), held.answer, config.half_life)  # type: ignore[arg-type]
-            index += 1
-        as_of = min(end - timedelta(microseconds=1), last)
-        records = [
-            StakeholderRecord(
-                stakeholder_id=sid,
-                role=people[sid].role if sid in people else "unassigned",
-                side=people[sid].side if sid in people else "client",  # type: ignore[arg-type]
-                influence=people[sid].influence if sid in people else 1.0,
-                state=state,  # type: ignore[arg-type]
-            )
-            for sid, state in sorted(states.items())
-        ]
-        snap = build_snapshot(
-            account_id=account_id,
-            as_of=as_of,
-            stakeholders=records,
+    if until is not None:
+        last = min(last, datetime.combine(until, time.max, tzinfo=UTC))
+    first = since or answers[0].answer.at.date()
+    if first > last.date():
+        return []
+    try:
+        points = model_history(
+            answers,
+            people,
+            bucket=bucket,
+            first=first,
+            last=last,
             thresholds=config.thresholds,
             half_life=config.half_life,
         )
-        split = divergence(snap.roles, min_confidence=config.thresholds.min_role_confidence)
-        result.append(
-            HistoryBucket(
-                bucket_start=start,
-                as_of=as_of,
-                roles=_roles(snap.roles),
-                account_mean=account_mean(snap.roles),
-                divergence=split.gap if split else None,
-            ),
+    except HistoryTooLong as exc:
+        raise InvalidRequest([{"field": "bucket", "message": str(exc), "type": "too_long"}]) from exc
+    return [
+        HistoryBucket(
+            bucket_start=p.bucket_start,
+            as_of=p.as_of,
+            roles=_roles(p.roles),
+            account_mean=p.account_mean,
+            divergence=p.divergence,
         )
-        if end > last:
-            return result
-        start = _next_bucket(start, bucket)
-
-
-def _bucket_start(day: date, bucket: str) -> date:
-    if bucket == "week":
-        return day - timedelta(days=day.weekday())
-    if bucket == "month":
-        return day.replace(day=1)
-    return day
-
-
-def _next_bucket(start: date, bucket: str) -> date:
-    if bucket == "week":
-        return start + timedelta(days=7)
-    if bucket == "month":
-        return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return start + timedelta(days=1)
+        for p in points
+    ]

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from sqlalchemy import select
 
 from services.analyzer.assessment import Assessor, alert_record, publish_alert_change
 from services.analyzer.db.models import Account, AlertRow
-from services.analyzer.deps import ClientDep, SessionDep, WriterSessionDep
+from services.analyzer.deps import ClientDep, Limit, Offset, SessionDep, WriterSessionDep
 from services.analyzer.schemas import AlertChange
 from shared.errors import ERROR_RESPONSES, Conflict, ErrorBody, NotFound
 
@@ -37,8 +37,8 @@ async def list_alerts(
     status: Literal["open", "acknowledged", "resolved"] | None = None,
     account_id: str | None = None,
     type: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     """Alert records of CONTRACT.md, filtered by status, account and type."""
     query = select(AlertRow)

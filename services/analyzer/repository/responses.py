@@ -51,3 +51,13 @@ async def stats_by_stakeholder(session: AsyncSession, account_id: str) -> dict[s
 def add_moment(session: AsyncSession, row: JourneyMomentRow) -> None:
     """Store a journey moment."""
     session.add(row)
+
+
+async def current_answers(session: AsyncSession, account_id: str) -> list[Response]:
+    """The versions of the account's answers that count, oldest first."""
+    rows = await session.scalars(
+        select(Response)
+        .where(Response.account_id == account_id, Response.is_current.is_(True))
+        .order_by(Response.occurred_at, Response.event_id),
+    )
+    return list(rows)

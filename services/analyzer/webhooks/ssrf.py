@@ -35,8 +35,10 @@ Lookup: TypeAlias = Callable[[str, int], Awaitable[Sequence[IPAddress]]]
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 DEFAULT_PORTS = {"http": 80, "https": 443}
-# Names that are loopback by definition (RFC 6761) or documented cloud metadata aliases: refused before any DNS.
-_RESERVED_NAMES = frozenset({"localhost", "metadata.google.internal", "metadata.goog"})
+# Documented cloud metadata host names: refused always, before any DNS, at creation and at send time.
+_METADATA_NAMES = frozenset(
+    {"metadata.google.internal", "metadata.goog", "metadata", "instance-data", "instance-data.ec2.internal"},
+)
 _HOST_NAME_MAX = 253
 _PORT_MAX = 65535
 _IPV4_PARTS = 4
@@ -276,9 +278,16 @@ def vet_at_creation(url: str, allow_private: bool) -> None:
         if reason is not None:
             raise ForbiddenTarget(reason)
         return
-    name = target.host.rstrip(".")
-    if not allow_private and (name in _RESERVED_NAMES or name.endswith(".localhost")):
-        raise ForbiddenTarget(f"host {name!r} is a loopback or metadata name")
+    refuse_reserved_name(target.host, allow_private=allow_private)
+
+
+def refuse_reserved_name(host: str, *, allow_private: bool) -> None:
+    """Raise `ForbiddenTarget` for a cloud metadata name (always) or a loopback name (unless allowed)."""
+    name = host.rstrip(".").lower()
+    if name in _METADATA_NAMES:
+        raise ForbiddenTarget(f"host {name!r} is a cloud metadata name")
+    if not allow_private and (name == "localhost" or name.endswith(".localhost")):
+        raise ForbiddenTarget(f"host {name!r} is a loopback name")
 
 
 async def system_lookup(host: str, port: int) -> list[IPAddress]:
@@ -304,6 +313,7 @@ async def resolve_and_vet(
     if literal is not None:
         addresses: Sequence[IPAddress] = [literal]
     else:
+        refuse_reserved_name(host, allow_private=allow_private)
         addresses = await (lookup or system_lookup)(host, port)
     unique = list(dict.fromkeys(addresses))
     if not unique:

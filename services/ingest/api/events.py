@@ -56,7 +56,7 @@ async def post_event(
 ) -> Accepted:
     """Validate one event and answer 202 once Kafka has it (acks=all)."""
     payload = parse_json(await request.body())
-    events = validate_events([payload])
+    events = validate_events([payload], policy=settings.time_policy)
     charge(limiter, _client_label(client), 1)
     ids = await publisher.publish(events, source="api")
     return Accepted(accepted=1, event_ids=ids, event_id=ids[0])
@@ -80,7 +80,7 @@ async def post_batch(
 ) -> Accepted:
     """Validate every event first (one bad event refuses the whole batch), then publish them all."""
     items = batch_items(parse_json(await request.body()), max_events=settings.ingest_max_batch_events)
-    events = validate_events(items)
+    events = validate_events(items, policy=settings.time_policy)
     charge(limiter, _client_label(client), len(events))
     ids = await publisher.publish(events, source="api")
     return Accepted(accepted=len(ids), event_ids=ids)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel
 
 from services.ingest.deps import PublisherDep, RateLimiterDep, SettingsDep, charge
+from services.ingest.service import check_times
 from services.ingest.vendors import PayloadError, SignatureError, VendorAdapter
 from shared.errors import ErrorBody, InvalidRequest, NotFound, Unauthorized
 
@@ -74,6 +75,11 @@ async def receive(
         log.info("vendor webhook without a usable score", extra={"source": source, "reason": result.reason})
         response.status_code = status.HTTP_200_OK
         return WebhookAccepted(accepted=0, event_ids=[], ignored_reason=result.reason)
+    try:
+        check_times(result.events, policy=settings.time_policy)
+    except InvalidRequest:
+        request.app.state.vendor_metrics.labels(source, "invalid_time").inc()
+        raise
     charge(limiter, f"vendor:{source}", len(result.events))
     ids = await publisher.publish(list(result.events), source=source)
     request.app.state.vendor_metrics.labels(source, "published").inc(len(ids))

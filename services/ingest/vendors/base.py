@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import math
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,7 +17,9 @@ from typing import Any, Final, Protocol
 
 from pydantic import ValidationError
 
+from shared.event_time import calendar_error
 from shared.events import MAX_COMMENT_CHARS, MAX_IDENTITIES, Identities, Metric, Scale, SurveyResponse
+from shared.json_body import JsonBodyError, load_json
 
 JsonObject = dict[str, Any]
 
@@ -122,16 +123,9 @@ def hmac_digest(key: bytes, message: bytes, algorithm: str) -> bytes:
 def load_object(body: bytes) -> JsonObject:
     """The body as a JSON object; ``PayloadError`` for anything else."""
     try:
-        value = json.loads(body)
-    except UnicodeDecodeError as exc:
-        raise PayloadError(f"body is not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
-    except json.JSONDecodeError as exc:
-        raise PayloadError(f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
-    except RecursionError as exc:
-        raise PayloadError("body is not valid JSON: nested too deeply") from exc
-    except ValueError as exc:
-        # Python refuses integers of more than 4300 digits while decoding.
-        raise PayloadError("body is not valid JSON: a number is too long") from exc
+        value = load_json(body)
+    except JsonBodyError as exc:
+        raise PayloadError(f"body is not valid JSON: {exc}") from exc
     if not isinstance(value, dict):
         raise PayloadError(f"body must be a JSON object, not {_json_type(value)}")
     return value
@@ -212,14 +206,22 @@ def parse_time(value: object, *, path: str) -> datetime:
         parsed = datetime.fromisoformat(raw)
     except ValueError as exc:
         raise PayloadError(f"{path} is not an ISO 8601 time or Unix seconds: {shown(raw)}") from exc
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    return _in_calendar(parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC), path=path)
 
 
 def _from_unix(value: float, *, path: str) -> datetime:
     try:
-        return datetime.fromtimestamp(value, tz=UTC)
+        return _in_calendar(datetime.fromtimestamp(value, tz=UTC), path=path)
     except (OverflowError, OSError, ValueError) as exc:
         raise PayloadError(f"{path} is not a valid Unix time: {shown(value)}") from exc
+
+
+def _in_calendar(value: datetime, *, path: str) -> datetime:
+    # The policy window (EVENT_TIME_*) is checked on the events by the route; this refuses the
+    # times that cannot even be converted to UTC, naming the vendor's own field.
+    if (reason := calendar_error(value)) is not None:
+        raise PayloadError(f"{path} {reason}: {shown(value.isoformat())}")
+    return value
 
 
 def shown(value: object) -> str:

@@ -102,7 +102,15 @@ async def test_forbidden_targets_are_refused_at_creation(sqlite_url: str) -> Non
         assert (await client.get("/v1/subscriptions")).json() == []
 
 
-@pytest.mark.parametrize("url", ["http://169.254.169.254/", "http://[::ffff:169.254.169.254]/", "http://0.0.0.0/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/",
+        "http://[::ffff:169.254.169.254]/",
+        "http://0.0.0.0/",
+        "http://metadata.google.internal/computeMetadata/v1/",
+    ],
+)
 async def test_metadata_and_unspecified_stay_refused_when_private_targets_are_allowed(
     sqlite_url: str, url: str
 ) -> None:

@@ -309,11 +309,24 @@ def test_parse_target_normalises() -> None:
     assert parse_target("http://[2606:4700:4700::1111]:81/").ip == ipaddress.ip_address("2606:4700:4700::1111")
 
 
-@pytest.mark.parametrize("host", ["localhost", "api.localhost", "metadata.google.internal", "metadata.goog"])
-def test_loopback_and_metadata_names_are_refused_at_creation(host: str) -> None:
-    with pytest.raises(ForbiddenTarget):
+@pytest.mark.parametrize("host", ["localhost", "api.localhost", "LOCALHOST."])
+def test_loopback_names_are_refused_at_creation_unless_private_targets_are_allowed(host: str) -> None:
+    with pytest.raises(ForbiddenTarget, match="loopback name"):
         vet_at_creation(f"https://{host}/", allow_private=False)
     vet_at_creation(f"https://{host}/", allow_private=True)
+
+
+METADATA_NAMES = ["metadata.google.internal", "METADATA.GOOGLE.INTERNAL.", "metadata.goog", "metadata", "instance-data"]
+
+
+@pytest.mark.parametrize("allow_private", [False, True])
+@pytest.mark.parametrize("host", METADATA_NAMES)
+async def test_metadata_names_are_refused_always(host: str, allow_private: bool) -> None:
+    with pytest.raises(ForbiddenTarget, match="cloud metadata name"):
+        vet_at_creation(f"http://{host}/computeMetadata/v1/", allow_private=allow_private)
+    # At send time the name is refused before any lookup, whatever a resolver would answer.
+    with pytest.raises(ForbiddenTarget, match="cloud metadata name"):
+        await resolve_and_vet(host, 80, allow_private=allow_private, lookup=StaticLookup("8.8.8.8"))
 
 
 def test_other_names_wait_for_send_time() -> None:
