@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-fast lint format migrate kafka clean
+.PHONY: help run test test-fast lint format migrate kafka bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,11 +33,15 @@ test-fast: $(STAMP) ## Only the tests that need neither Kafka nor PostgreSQL pro
 lint: $(STAMP) ## ruff (lint + format check) and mypy --strict
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy services shared deploy migrations tests
+	$(BIN)/mypy services shared deploy migrations tests bench
 
 format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+bench: $(STAMP) kafka ## Benchmarks (real Kafka, SQLite and PostgreSQL); BENCH_ARGS=... to size them
+	@bash deploy/local/ensure-postgres.sh
+	$(BIN)/python -m bench.analyzer $(BENCH_ARGS)
 
 migrate: $(STAMP) ## Apply database migrations to DATABASE_URL (default: SQLite in ./var)
 	$(BIN)/python -m services.analyzer migrate

@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -150,9 +149,7 @@ def measure(name: str, backend: str, env: dict[str, str], expected: int, workdir
     )
 
 
-def history_cost(
-    bootstrap: str, backend: str, url: str, held: int, extra: int, workdir: Path, timeout_s: float
-) -> Run:
+def history_cost(bootstrap: str, backend: str, url: str, held: int, extra: int, workdir: Path, timeout_s: float) -> Run:
     """Per-event cost of ``extra`` answers to an account already holding ``held`` answers."""
     account = f"long-{held}-{uuid.uuid4().hex[:6]}"
     events = stream.history(account, held + extra)
@@ -203,7 +200,11 @@ async def fill_more(bootstrap: str, topic: str, events: list[dict[str, Any]]) ->
 def machine() -> dict[str, Any]:
     """What the figures were measured on."""
     cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if "model name" in line),
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
         platform.processor(),
     )
     mem = int(Path("/proc/meminfo").read_text().split()[1]) // 1024 // 1024
@@ -236,7 +237,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"topic filled with {len(events)} events in {time.monotonic() - started:.1f}s", flush=True)
         for backend in backends:
             url = create_database(backend, tmp_path=workdir, pg_admin_url=cluster.url if cluster else None)
-            run = measure("backlog", backend, analyzer_env(broker.bootstrap, topic, url), len(events), workdir, args.timeout_s)
+            run = measure(
+                "backlog", backend, analyzer_env(broker.bootstrap, topic, url), len(events), workdir, args.timeout_s
+            )
             print(run, flush=True)
             runs.append(run)
             for held in [int(h) for h in args.history.split(",") if h]:
@@ -262,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         + "\n",
     )
-    print(f"\n| run | database | events | seconds | events/s | peak RSS MiB |\n| --- | --- | --- | --- | --- | --- |")
+    print("\n| run | database | events | seconds | events/s | peak RSS MiB |\n| --- | --- | --- | --- | --- | --- |")
     for r in runs:
         print(f"| {r.name} | {r.backend} | {r.events} | {r.seconds} | {r.events_per_s} | {r.peak_rss_mib} |")
     print(f"\nwritten {out.relative_to(REPO)}")

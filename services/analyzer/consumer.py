@@ -17,8 +17,9 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord
 from aiokafka.errors import CommitFailedError, KafkaError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.analyzer.db.engine import pin_for_unit_of_work
 from services.analyzer.db.errors import is_conflict, is_outage
-from services.analyzer.processing import EventProcessor, RecordMeta
+from services.analyzer.processing import EventProcessor, RecordMeta, peek_event_id
 from services.analyzer.repository import ledger
 from services.analyzer.settings import AnalyzerSettings
 
@@ -232,6 +233,10 @@ class EventConsumer:
     async def _apply(self, records: list[ConsumerRecord[bytes, bytes]]) -> list[int]:
         outcomes: dict[str, int] = {}
         async with self._sessions() as session, session.begin():
+            # Batch-wide reads first: one ledger query for every id, and the accounts, people and
+            # models each event loads stay in memory for the events after it.
+            pin_for_unit_of_work(session)
+            await ledger.prefetch(session, [i for r in records if (i := peek_event_id(r.value)) is not None])
             for record in records:
                 meta = RecordMeta(record.topic, record.partition, record.offset, record.key)
                 outcome = await self._processor.process(session, record.value or b"", meta)

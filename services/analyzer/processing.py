@@ -10,6 +10,7 @@ the consumer retries the batch (services/analyzer/consumer.py).
 from __future__ import annotations
 
 import base64
+import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -259,6 +260,16 @@ class EventProcessor:
             outcome="dead_lettered",
         )
         return "dead_lettered"
+
+
+def peek_event_id(raw: bytes | None) -> str | None:
+    """The ``event_id`` a record carries, without validating it (None when it has none)."""
+    try:
+        value = json.loads(raw or b"")
+    except (ValueError, RecursionError):
+        return None
+    event_id = value.get("event_id") if isinstance(value, dict) else None
+    return event_id if isinstance(event_id, str) else None
 
 
 def dead_letter_value(raw: bytes, meta: RecordMeta, reason: str) -> dict[str, Any]:

@@ -53,3 +53,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded objects usable after commit."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+PINNED_KEY = "pinned"
+
+
+def pin_for_unit_of_work(session: AsyncSession) -> None:
+    """Keep every object the session loads or inserts strongly referenced until it closes.
+
+    The identity map holds objects weakly, so an account read by one event of a batch could be
+    collected and read again by the next; pinned, a later ``session.get`` of it is answered from
+    memory. A consumer batch holds a bounded number of accounts, so this is bounded too.
+    """
+    pinned: list[object] = session.info.setdefault(PINNED_KEY, [])
+    sync = session.sync_session
+
+    def keep(_: object, instance: object) -> None:
+        pinned.append(instance)
+
+    event.listen(sync, "loaded_as_persistent", keep)
+    event.listen(sync, "pending_to_persistent", keep)

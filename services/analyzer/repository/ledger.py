@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,8 +14,29 @@ from services.analyzer.db.models import OutboxMessage, ProcessedEvent
 OUTBOX_KEY = "outbox_enqueued"
 
 
+OUTBOX_KEY = "outbox_enqueued"
+KNOWN_KEY = "ledger_known"
+
+
+async def prefetch(session: AsyncSession, event_ids: Collection[str]) -> None:
+    """Read in one query which of ``event_ids`` the ledger holds, for ``already_processed`` to use.
+
+    A consumer batch asks this once instead of once per event. Ids marked later in the same
+    transaction are found in the session (``mark_processed`` adds them to the known set).
+    """
+    known: dict[str, bool] = session.info.setdefault(KNOWN_KEY, {})
+    wanted = [i for i in dict.fromkeys(event_ids) if i not in known]
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found = set(await session.scalars(select(ProcessedEvent.event_id).where(ProcessedEvent.event_id.in_(chunk))))
+        known.update({event_id: event_id in found for event_id in chunk})
+
+
 async def already_processed(session: AsyncSession, event_id: str) -> bool:
     """True if the event was applied (or dead-lettered) before."""
+    known: dict[str, bool] = session.info.get(KNOWN_KEY, {})
+    if event_id in known:
+        return known[event_id]
     return await session.get(ProcessedEvent, event_id) is not None
 
 
@@ -29,6 +50,8 @@ def mark_processed(
     outcome: str,
 ) -> None:
     """Record the event in the same transaction as its effects."""
+    if KNOWN_KEY in session.info:
+        session.info[KNOWN_KEY][event_id] = True
     session.add(
         ProcessedEvent(
             event_id=event_id,

@@ -17,9 +17,17 @@ DELIVERED = "delivered"
 FAILED = "failed"
 
 
+SUBSCRIPTIONS_KEY = "active_subscriptions"
+
+
 async def active_subscriptions(session: AsyncSession) -> Sequence[Subscription]:
-    """Every subscription that receives deliveries."""
-    return (await session.scalars(select(Subscription).where(Subscription.status == ACTIVE))).all()
+    """Every subscription that receives deliveries, read once per unit of work (a consumer batch
+    enqueues many alert changes; the subscriptions do not change under it in one transaction)."""
+    cached: Sequence[Subscription] | None = session.info.get(SUBSCRIPTIONS_KEY)
+    if cached is None:
+        cached = (await session.scalars(select(Subscription).where(Subscription.status == ACTIVE))).all()
+        session.info[SUBSCRIPTIONS_KEY] = cached
+    return cached
 
 
 async def existing_msg_ids(session: AsyncSession, msg_ids: Collection[str]) -> set[str]:
