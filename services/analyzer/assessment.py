@@ -6,7 +6,6 @@ publishes (position changes, alert changes) is written to the outbox in that sam
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -16,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
-from services.analyzer.db.models import Account, AccountModel, AlertRow, Response, Stakeholder
+from services.analyzer.db.models import Account, AccountModel, AlertRow, Response
 from services.analyzer.model import (
     EMPTY,
     AccountSnapshot,
@@ -37,7 +36,8 @@ from services.analyzer.model import (
     state_keys,
     transitions,
 )
-from services.analyzer.repository import ledger
+from services.analyzer.repository import directory, ledger
+from services.analyzer.repository.batch import batch_of
 from services.analyzer.webhooks.outbox import enqueue_deliveries
 from shared.events import Scale
 from shared.settings import Topics
@@ -124,12 +124,18 @@ class Assessor:
 
     async def load(self, session: AsyncSession, account_id: str) -> AccountModel:
         """The account's model row, created empty on first use."""
-        row = await session.get(AccountModel, account_id)
+        state = batch_of(session)
+        if state is not None and account_id in state.models:
+            row = state.models[account_id]
+        else:
+            row = await session.get(AccountModel, account_id)
         if row is None:
             row = AccountModel(
                 account_id=account_id, document=Document(None).raw, as_of=datetime.min.replace(tzinfo=UTC)
             )
             session.add(row)
+            if state is not None:
+                state.models[account_id] = row
         return row
 
     async def fold(
@@ -142,7 +148,7 @@ class Assessor:
     ) -> bool:
         """Fold a new answer version into the states; False when it does not count."""
         model = await self.load(session, row.account_id)
-        doc = Document(copy.deepcopy(model.document))
+        doc = Document(model.document)
         new = held_answer(row)
         previous = held_answer(held) if held is not None else None
         loaded = {key: doc.state(key) for key in state_keys(new, previous)}
@@ -203,10 +209,7 @@ class Assessor:
         """The account's figures as of its own latest event time (or ``as_of``)."""
         model = await self.load(session, account.account_id)
         doc = Document(model.document)
-        people = {
-            p.stakeholder_id: p
-            for p in await session.scalars(select(Stakeholder).where(Stakeholder.account_id == account.account_id))
-        }
+        people = {p.stakeholder_id: p for p in await directory.list_stakeholders(session, account.account_id)}
         records = []
         for sid in sorted(doc.people() | set(people)):
             person = people.get(sid)
@@ -251,7 +254,7 @@ class Assessor:
         if field is None:
             return
         model = await self.load(session, account_id)
-        doc = copy.deepcopy(model.document)
+        doc = model.document
         if doc.get(field) is None or doc[field] < at.isoformat():
             doc[field] = at.isoformat()
             _store(model, doc)
@@ -265,14 +268,20 @@ class Assessor:
         as_of: datetime | None = None,
     ) -> list[Transition]:
         """Evaluate every rule for the account and record the alert changes (with their outbox rows)."""
-        account = await session.get(Account, account_id)
+        account = await directory.get_account(session, account_id)
         if account is None:
             return []
         model = await self.load(session, account_id)
         snap = await self.snapshot(session, account, as_of=as_of)
-        rows = list(
-            await session.scalars(select(AlertRow).where(AlertRow.account_id == account_id, AlertRow.active.is_(True))),
-        )
+        state = batch_of(session)
+        if state is not None and account_id in state.alerts:
+            rows = [r for r in state.alerts[account_id] if r.active]
+        else:
+            rows = list(
+                await session.scalars(
+                    select(AlertRow).where(AlertRow.account_id == account_id, AlertRow.active.is_(True))
+                ),
+            )
         active = [
             ActiveAlert(
                 alert_id=r.alert_id,
@@ -293,7 +302,7 @@ class Assessor:
         return changes
 
     def _record_series(self, model: AccountModel, snap: AccountSnapshot) -> None:
-        doc = copy.deepcopy(model.document)
+        doc = model.document
         window = self.config.thresholds.trend_window
         for name, value in (
             ("divergence_series", snap.divergence.gap if snap.divergence else None),
@@ -342,6 +351,8 @@ class Assessor:
                 record={},
             )
             session.add(row)
+            if (state := batch_of(session)) is not None and snap.account_id in state.alerts:
+                state.alerts[snap.account_id].append(row)
         row.severity = change.severity
         row.status = change.status
         row.updated_at = now
@@ -408,8 +419,9 @@ async def publish_alert_change(
 
 
 def _store(model: AccountModel, document: dict[str, Any]) -> None:
-    # A JSON column compares old and new values to decide whether to write; always hand it a fresh
-    # object (never mutate the loaded one in place) and flag it, so every change is written.
+    # The document is changed in place (no copy per event): flag it so that the change is written.
+    # A failed event cannot leave a half-changed document behind, because the consumer rolls its
+    # whole batch back and applies the batch again in a new session.
     model.document = document
     flag_modified(model, "document")
 

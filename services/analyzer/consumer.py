@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.analyzer.db.engine import pin_for_unit_of_work
 from services.analyzer.db.errors import is_conflict, is_outage
-from services.analyzer.processing import EventProcessor, RecordMeta, peek_event_id
+from services.analyzer.processing import EventProcessor, RecordMeta
 from services.analyzer.repository import ledger
 from services.analyzer.settings import AnalyzerSettings
 
@@ -233,13 +233,11 @@ class EventConsumer:
     async def _apply(self, records: list[ConsumerRecord[bytes, bytes]]) -> list[int]:
         outcomes: dict[str, int] = {}
         async with self._sessions() as session, session.begin():
-            # Batch-wide reads first: one ledger query for every id, and the accounts, people and
-            # models each event loads stay in memory for the events after it.
             pin_for_unit_of_work(session)
-            await ledger.prefetch(session, [i for r in records if (i := peek_event_id(r.value)) is not None])
-            for record in records:
-                meta = RecordMeta(record.topic, record.partition, record.offset, record.key)
-                outcome = await self._processor.process(session, record.value or b"", meta)
+            metas = [RecordMeta(r.topic, r.partition, r.offset, r.key) for r in records]
+            for outcome in await self._processor.process_batch(
+                session, [(r.value or b"", m) for r, m in zip(records, metas, strict=True)]
+            ):
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
             await session.flush()
             outbox_ids = [message.id for message in ledger.enqueued(session)]

@@ -1,17 +1,17 @@
-"""Applying one Kafka record to the analyzer's state, inside the caller's transaction.
+"""Applying Kafka records to the analyzer's state, a batch at a time, inside the caller's transaction.
 
-Each record is applied in a SAVEPOINT: an event that cannot be processed is rolled back alone and
-sent to the dead-letter topic (through the outbox), and the batch goes on. That covers a record that
-does not decode, one whose event time lies outside the accepted window, and any exception while it
-is applied. Database outages and constraint clashes are not the event's fault, so they propagate and
-the consumer retries the batch (services/analyzer/consumer.py).
+The records of a batch are decoded first; what they reach is read in a few queries; the events are
+applied in memory, in order; the caller's flush writes everything back. A record that does not
+decode, or whose event time lies outside the accepted window, is dead-lettered (through the outbox)
+in place. Any error while an event is applied propagates, and the consumer narrows it down to the
+one record and dead-letters that record alone (services/analyzer/consumer.py).
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.assessment import Assessor, ModelConfig
 from services.analyzer.attribution import Attribution, attribute, identities_of
-from services.analyzer.db.errors import is_conflict, is_outage
 from services.analyzer.db.models import JourneyMomentRow, Response
 from services.analyzer.model import DEFAULT_HALF_LIFE, DEFAULT_THRESHOLDS
 from services.analyzer.repository import directory, identities, ledger, responses
+from services.analyzer.repository.batch import read_batch
 from shared.event_time import TimePolicy
 from shared.events import AccountEvent, Event, JourneyMoment, StakeholderEvent, SurveyResponse, decode_event
 from shared.settings import Topics
@@ -73,31 +73,50 @@ class EventProcessor:
         return event
 
     async def process(self, session: AsyncSession, raw: bytes, meta: RecordMeta) -> str:
-        """Apply one record; return the outcome (``applied``, ``duplicate``, ``dead_lettered``)."""
-        try:
-            event = self.decode(raw)
-        except ValueError as exc:
-            return await self._dead_letter(session, meta.position, raw, meta, reason=str(exc))
-        event_id = event.event_id or meta.position
-        if await ledger.already_processed(session, event_id):
-            return "duplicate"
-        try:
-            async with session.begin_nested():
-                await self.apply(session, event)
-        except Exception as exc:
-            if is_outage(exc) or is_conflict(exc):
-                raise  # the database's fault, not the event's: the consumer retries the batch
-            log.exception("event could not be applied", extra={"event_id": event_id, "record": meta.position})
-            return await self._dead_letter(session, event_id, raw, meta, reason=f"{type(exc).__name__}: {exc}")
-        ledger.mark_processed(
-            session,
-            event_id,
-            topic=meta.topic,
-            partition=meta.partition,
-            offset=meta.offset,
-            outcome="applied",
-        )
-        return "applied"
+        """Apply one record; return its outcome (``applied``, ``duplicate``, ``dead_lettered``)."""
+        [outcome] = await self.process_batch(session, [(raw, meta)])
+        return outcome
+
+    async def process_batch(self, session: AsyncSession, records: Sequence[tuple[bytes, RecordMeta]]) -> list[str]:
+        """Apply records in order in the caller's transaction; return each outcome.
+
+        Every record is decoded first; the ledger entries and the state the valid ones reach are
+        then read in a few queries (``repository/batch.py``), the events are applied in memory, and
+        the session writes it all back when the caller flushes or commits. A record that does not
+        decode, or whose time lies outside the accepted window, is dead-lettered in place. Any
+        error while an event is applied propagates: the consumer rolls the batch back and narrows
+        the failure down to the one record, which it dead-letters alone.
+        """
+        decoded: list[Event | ValueError] = []
+        for raw, _ in records:
+            try:
+                decoded.append(self.decode(raw))
+            except ValueError as exc:
+                decoded.append(exc)
+        events = [e for e in decoded if not isinstance(e, ValueError)]
+        await ledger.prefetch(session, [e.event_id for e in events if e.event_id is not None])
+        await read_batch(session, events)
+        outcomes = []
+        for (raw, meta), event in zip(records, decoded, strict=True):
+            if isinstance(event, ValueError):
+                outcomes.append(await self._dead_letter(session, meta.position, raw, meta, reason=str(event)))
+                continue
+            event_id = event.event_id or meta.position
+            if await ledger.already_processed(session, event_id):
+                outcomes.append("duplicate")
+                continue
+            await self.apply(session, event)
+            ledger.mark_processed(
+                session,
+                event_id,
+                topic=meta.topic,
+                partition=meta.partition,
+                offset=meta.offset,
+                outcome="applied",
+            )
+            outcomes.append("applied")
+        await session.flush()  # write the batch back: one unit of work, bulk inserts per table
+        return outcomes
 
     async def apply(self, session: AsyncSession, event: Event) -> None:
         """Change the state for one event (no ledger bookkeeping)."""
@@ -112,7 +131,6 @@ class EventProcessor:
             case StakeholderEvent():
                 accounts = {event.account_id} | await self._stakeholder(session, event)
         assert event.event_id is not None
-        await session.flush()
         for account_id in sorted(accounts):
             # Every event re-reads the account: answers move positions, directory events move
             # roles, moments open windows. The trigger makes the alert ids of a replay identical.
@@ -164,7 +182,8 @@ class EventProcessor:
             is_current=newer,
         )
         session.add(row)
-        await session.flush()
+        if newer:
+            responses.hold_current(session, row)
         await self.assessor.fold(session, row=row, held=held, event_id=event.event_id)
 
     async def _attribute_waiting(self, session: AsyncSession, named: list[str]) -> set[str]:
@@ -210,7 +229,6 @@ class EventProcessor:
         directory.apply_fields(account, fields, version)
         for alias in event.aliases:
             await directory.set_account_alias(session, alias, event.account_id, version)
-        await session.flush()
         return await self._attribute_waiting(session, [event.account_id, *event.aliases])
 
     async def _stakeholder(self, session: AsyncSession, event: StakeholderEvent) -> set[str]:
@@ -222,7 +240,6 @@ class EventProcessor:
         directory.apply_fields(person, fields, version)
         for alias in event.aliases:
             await directory.set_stakeholder_alias(session, alias, event.account_id, event.stakeholder_id, version)
-        await session.flush()
         return await self._attribute_waiting(session, [event.stakeholder_id, *event.aliases])
 
     async def dead_letter(self, session: AsyncSession, raw: bytes, meta: RecordMeta, *, reason: str) -> str:
@@ -260,16 +277,6 @@ class EventProcessor:
             outcome="dead_lettered",
         )
         return "dead_lettered"
-
-
-def peek_event_id(raw: bytes | None) -> str | None:
-    """The ``event_id`` a record carries, without validating it (None when it has none)."""
-    try:
-        value = json.loads(raw or b"")
-    except (ValueError, RecursionError):
-        return None
-    event_id = value.get("event_id") if isinstance(value, dict) else None
-    return event_id if isinstance(event_id, str) else None
 
 
 def dead_letter_value(raw: bytes, meta: RecordMeta, reason: str) -> dict[str, Any]:

@@ -42,10 +42,11 @@ async def apply_all(
     processor = EventProcessor(topics or Topics())
     outcomes = []
     async with sessions() as session, session.begin():
-        for offset, body in enumerate(bodies):
-            raw = body if isinstance(body, bytes) else encode(body)
-            meta = RecordMeta("feedback.events.v1", 0, offset, b"acme")
-            outcomes.append(await processor.process(session, raw, meta))
+        records = [
+            (body if isinstance(body, bytes) else encode(body), RecordMeta("feedback.events.v1", 0, offset, b"acme"))
+            for offset, body in enumerate(bodies)
+        ]
+        outcomes.extend(await processor.process_batch(session, records))
     return outcomes
 
 

@@ -12,6 +12,7 @@ import importlib
 import inspect
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -31,14 +32,22 @@ class InjectedFault(RuntimeError):
     """The failure a test plants in one step."""
 
 
+POISON_TIME = datetime(2026, 5, 1, 10, 0, 0, 424242, tzinfo=UTC)
+
+
 class Injector:
-    """Knows which event the processor is applying, so a planted fault hits only ``poison``."""
+    """Knows when the processor works on the event ``poison``, so a planted fault hits only it.
+
+    Armed while a batch is applied (not while the consumer dead-letters a record alone) and the
+    step concerns ``poison``: it is being decoded or applied, or the step was handed its id or time.
+    """
 
     def __init__(self) -> None:
         self.current: str | None = None
+        self.in_batch = False
 
-    def armed(self) -> bool:
-        return self.current == "poison"
+    def armed(self, args: tuple[Any, ...]) -> bool:
+        return self.in_batch and (self.current == "poison" or "poison" in args or POISON_TIME in args)
 
 
 def _resolve(path: str) -> tuple[Any, str]:
@@ -57,7 +66,7 @@ def plant(monkeypatch: pytest.MonkeyPatch, path: str, injector: Injector, fault:
     if inspect.iscoroutinefunction(original):
 
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            if injector.armed():
+            if injector.armed(args):
                 raise fault()
             return await original(*args, **kwargs)
 
@@ -65,7 +74,7 @@ def plant(monkeypatch: pytest.MonkeyPatch, path: str, injector: Injector, fault:
     else:
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if injector.armed():
+            if injector.armed(args):
                 raise fault()
             return original(*args, **kwargs)
 
@@ -73,17 +82,33 @@ def plant(monkeypatch: pytest.MonkeyPatch, path: str, injector: Injector, fault:
 
 
 def track(monkeypatch: pytest.MonkeyPatch, injector: Injector) -> None:
-    """Record which event ``EventProcessor.process`` is applying (None outside of it)."""
-    original = EventProcessor.process
+    """Record when a batch is applied and which event is being decoded or applied."""
+    process_batch, apply, decode = EventProcessor.process_batch, EventProcessor.apply, EventProcessor.decode
 
-    async def process(self: EventProcessor, session: Any, raw: bytes, meta: Any) -> str:
-        injector.current = json.loads(raw).get("event_id")
+    async def tracked_batch(self: EventProcessor, session: Any, records: Any) -> list[str]:
+        injector.in_batch = True
         try:
-            return await original(self, session, raw, meta)
+            return await process_batch(self, session, records)
+        finally:
+            injector.in_batch = False
+
+    async def tracked_apply(self: EventProcessor, session: Any, event: Any) -> None:
+        injector.current = event.event_id
+        try:
+            await apply(self, session, event)
         finally:
             injector.current = None
 
-    monkeypatch.setattr(EventProcessor, "process", process)
+    def tracked_decode(self: EventProcessor, raw: bytes) -> Any:
+        injector.current = json.loads(raw).get("event_id")
+        try:
+            return decode(self, raw)
+        finally:
+            injector.current = None
+
+    monkeypatch.setattr(EventProcessor, "process_batch", tracked_batch)
+    monkeypatch.setattr(EventProcessor, "apply", tracked_apply)
+    monkeypatch.setattr(EventProcessor, "decode", tracked_decode)
 
 
 def injected() -> BaseException:
@@ -129,7 +154,12 @@ async def test_a_fault_at_any_step_dead_letters_that_event_and_consuming_goes_on
     await create_topics(kafka_bootstrap, topics)
     settings = create_analyzer_settings(kafka_bootstrap, topics, database_url)
     ids = ["before-1", "before-2", "poison", "after-1", "after-2"]
-    values = [encode(create_survey(event_id=i, stakeholder_id=f"p-{i}")) for i in ids]
+    values = [
+        encode(create_survey(event_id=i, stakeholder_id=f"p-{i}", occurred_at=POISON_TIME.isoformat()))
+        if i == "poison"
+        else encode(create_survey(event_id=i, stakeholder_id=f"p-{i}"))
+        for i in ids
+    ]
     await publish(kafka_bootstrap, topics, values)
 
     async with sessions_for(database_url) as sessions, running_consumer(settings, sessions) as consumer:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.db.models import Account, AccountAlias, Stakeholder, StakeholderAlias
+from services.analyzer.repository.batch import batch_of
 
 Version = tuple[str, str]  # (occurred_at ISO 8601 in UTC, event_id): later wins, event_id breaks ties
 
@@ -42,27 +43,46 @@ def apply_fields(row: Account | Stakeholder, fields: Mapping[str, Any], version:
 
 async def get_account(session: AsyncSession, account_id: str) -> Account | None:
     """The account, or None."""
+    state = batch_of(session)
+    if state is not None and account_id in state.accounts:
+        return state.accounts[account_id]
     return await session.get(Account, account_id)
 
 
 async def ensure_account(session: AsyncSession, account_id: str, seen_at: datetime) -> Account:
     """The account, created on first mention; its first/last event times widened to ``seen_at``."""
-    account = await session.get(Account, account_id)
+    account = await get_account(session, account_id)
     if account is None:
         account = Account(account_id=account_id, field_versions={}, first_seen_at=seen_at, last_event_at=seen_at)
         session.add(account)
-        await session.flush()
+        state = batch_of(session)
+        if state is None:
+            await session.flush()
+        else:
+            # A new account has no people, model or alerts yet: the batch knows all of them.
+            state.accounts[account_id] = account
+            state.people[account_id] = {}
+            state.models.setdefault(account_id, None)
+            state.alerts[account_id] = []
     else:
         account.first_seen_at = min(account.first_seen_at, seen_at)
         account.last_event_at = max(account.last_event_at, seen_at)
     return account
 
 
+async def get_stakeholder(session: AsyncSession, account_id: str, stakeholder_id: str) -> Stakeholder | None:
+    """One person of an account, or None."""
+    state = batch_of(session)
+    if state is not None and account_id in state.people:
+        return state.people[account_id].get(stakeholder_id)
+    return await session.get(Stakeholder, (account_id, stakeholder_id))
+
+
 async def ensure_stakeholder(
     session: AsyncSession, account_id: str, stakeholder_id: str, seen_at: datetime
 ) -> Stakeholder:
     """The stakeholder, created on first mention with role ``unassigned`` on the client side."""
-    person = await session.get(Stakeholder, (account_id, stakeholder_id))
+    person = await get_stakeholder(session, account_id, stakeholder_id)
     if person is None:
         person = Stakeholder(
             account_id=account_id,
@@ -74,7 +94,11 @@ async def ensure_stakeholder(
             first_seen_at=seen_at,
         )
         session.add(person)
-        await session.flush()
+        state = batch_of(session)
+        if state is not None and account_id in state.people:
+            state.people[account_id][stakeholder_id] = person
+        else:
+            await session.flush()
     else:
         person.first_seen_at = min(person.first_seen_at, seen_at)
     return person
@@ -82,18 +106,38 @@ async def ensure_stakeholder(
 
 async def list_stakeholders(session: AsyncSession, account_id: str) -> list[Stakeholder]:
     """Every stakeholder of an account, ordered by id."""
+    state = batch_of(session)
+    if state is not None and account_id in state.people:
+        return [person for _, person in sorted(state.people[account_id].items())]
     rows = await session.scalars(
         select(Stakeholder).where(Stakeholder.account_id == account_id).order_by(Stakeholder.stakeholder_id),
     )
     return list(rows)
 
 
+async def _account_alias(session: AsyncSession, alias: str) -> AccountAlias | None:
+    state = batch_of(session)
+    if state is not None and alias in state.account_aliases:
+        return state.account_aliases[alias]
+    return await session.get(AccountAlias, alias)
+
+
+async def _person_alias(session: AsyncSession, alias: str) -> StakeholderAlias | None:
+    state = batch_of(session)
+    if state is not None and alias in state.person_aliases:
+        return state.person_aliases[alias]
+    return await session.get(StakeholderAlias, alias)
+
+
 async def set_account_alias(session: AsyncSession, alias: str, account_id: str, version: Version) -> bool:
     """Point ``alias`` at an account unless a later write already moved it; True if changed."""
-    row = await session.get(AccountAlias, alias)
+    row = await _account_alias(session, alias)
     set_at = datetime.fromisoformat(version[0])
     if row is None:
-        session.add(AccountAlias(alias=alias, account_id=account_id, set_at=set_at, set_by=version[1]))
+        row = AccountAlias(alias=alias, account_id=account_id, set_at=set_at, set_by=version[1])
+        session.add(row)
+        if (state := batch_of(session)) is not None:
+            state.account_aliases[alias] = row
         return True
     if (row.set_at.isoformat(), row.set_by) < version and row.account_id != account_id:
         row.account_id, row.set_at, row.set_by = account_id, set_at, version[1]
@@ -109,18 +153,19 @@ async def set_stakeholder_alias(
     version: Version,
 ) -> bool:
     """Point ``alias`` at a person unless a later write already moved it; True if changed."""
-    row = await session.get(StakeholderAlias, alias)
+    row = await _person_alias(session, alias)
     set_at = datetime.fromisoformat(version[0])
     if row is None:
-        session.add(
-            StakeholderAlias(
-                alias=alias,
-                account_id=account_id,
-                stakeholder_id=stakeholder_id,
-                set_at=set_at,
-                set_by=version[1],
-            ),
+        row = StakeholderAlias(
+            alias=alias,
+            account_id=account_id,
+            stakeholder_id=stakeholder_id,
+            set_at=set_at,
+            set_by=version[1],
         )
+        session.add(row)
+        if (state := batch_of(session)) is not None:
+            state.person_aliases[alias] = row
         return True
     if (row.set_at.isoformat(), row.set_by) < version and (row.account_id, row.stakeholder_id) != (
         account_id,

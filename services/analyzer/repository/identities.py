@@ -17,14 +17,22 @@ from services.analyzer.db.models import (
     UnattributedAnswer,
     UnattributedIdentity,
 )
+from services.analyzer.repository.batch import batch_of
 
 
 async def account_for(session: AsyncSession, identity: str) -> str | None:
     """The account an id or alias names, if the directory knows it."""
-    alias = await session.get(AccountAlias, identity)
+    state = batch_of(session)
+    if state is not None and identity in state.account_aliases:
+        alias = state.account_aliases[identity]
+    else:
+        alias = await session.get(AccountAlias, identity)
     if alias is not None:
         return alias.account_id
-    account = await session.get(Account, identity)
+    if state is not None and identity in state.accounts:
+        account = state.accounts[identity]
+    else:
+        account = await session.get(Account, identity)
     return account.account_id if account is not None else None
 
 
@@ -34,9 +42,15 @@ async def person_for(session: AsyncSession, identity: str, *, account_id: str | 
     An alias is unique; a bare stakeholder id may exist at several accounts, and is only taken
     without an account when exactly one account has it.
     """
-    alias = await session.get(StakeholderAlias, identity)
+    state = batch_of(session)
+    if state is not None and identity in state.person_aliases:
+        alias = state.person_aliases[identity]
+    else:
+        alias = await session.get(StakeholderAlias, identity)
     if alias is not None and account_id in (None, alias.account_id):
         return alias.account_id, alias.stakeholder_id
+    if state is not None and account_id is not None and account_id in state.people:
+        return (account_id, identity) if identity in state.people[account_id] else None
     query = select(Stakeholder.account_id).where(Stakeholder.stakeholder_id == identity)
     if account_id is not None:
         query = query.where(Stakeholder.account_id == account_id)
@@ -64,6 +78,8 @@ async def keep_unattributed(
         for identity in identities:
             if identity not in seen:
                 seen.add(identity)
+                if (state := batch_of(session)) is not None:
+                    state.waiting.add(identity)
                 session.add(UnattributedIdentity(identity=identity, event_id=event_id, kind=kind))
 
 
@@ -72,6 +88,9 @@ async def waiting_for(session: AsyncSession, identities: Iterable[str]) -> list[
     wanted = list(dict.fromkeys(identities))
     if not wanted:
         return []
+    state = batch_of(session)
+    if state is not None and state.waiting_domain.issuperset(wanted) and state.waiting.isdisjoint(wanted):
+        return []  # the batch read these identities: no answer waits for any of them
     # A subquery rather than DISTINCT over the rows: PostgreSQL has no equality on json columns.
     naming = select(UnattributedIdentity.event_id).where(UnattributedIdentity.identity.in_(wanted))
     rows = await session.scalars(

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.db.models import JourneyMomentRow, Response
+from services.analyzer.repository.batch import batch_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,9 @@ async def current_version(session: AsyncSession, response_key: str, account_id: 
 
     An answer's identity is scoped by account: two accounts' tools may reuse a response id.
     """
+    state = batch_of(session)
+    if state is not None and response_key in state.response_keys:
+        return state.responses.get((response_key, account_id))
     return await session.scalar(
         select(Response).where(
             Response.response_key == response_key,
@@ -61,3 +65,11 @@ async def current_answers(session: AsyncSession, account_id: str) -> list[Respon
         .order_by(Response.occurred_at, Response.event_id),
     )
     return list(rows)
+
+
+def hold_current(session: AsyncSession, row: Response) -> None:
+    """Make ``row`` the version that counts for its answer, for the rest of a consumer batch."""
+    state = batch_of(session)
+    if state is not None:
+        state.response_keys.add(row.response_key)
+        state.responses[(row.response_key, row.account_id)] = row

@@ -1,0 +1,133 @@
+"""The state one consumer batch touches, read in a handful of queries before its events are applied.
+
+A batch names its accounts, identities and answers up front (the events are decoded first). This
+module reads every row those can reach in one query per table (accounts, their people, aliases,
+models, active alerts, current answer versions) and keeps them in the session. The repositories
+answer from it, including "there is no such row", so applying an event issues no query for what
+the batch already read, and what an event adds is registered here for the events after it. The
+ORM still writes everything back in one flush at the end of the batch.
+
+Outside a consumer batch (the API, the sweep) there is no ``BatchState`` and the repositories query
+as usual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.analyzer.db.models import (
+    Account,
+    AccountAlias,
+    AccountModel,
+    AlertRow,
+    Response,
+    Stakeholder,
+    StakeholderAlias,
+    UnattributedIdentity,
+)
+from shared.events import AccountEvent, Event, JourneyMoment, StakeholderEvent, SurveyResponse
+
+BATCH_KEY = "batch_state"
+CHUNK = 500
+
+T = TypeVar("T")
+
+
+@dataclass
+class BatchState:
+    """Rows of the accounts and identities a batch names; a key present with None means "no row"."""
+
+    accounts: dict[str, Account | None] = field(default_factory=dict)
+    people: dict[str, dict[str, Stakeholder]] = field(default_factory=dict)  # complete per account read
+    account_aliases: dict[str, AccountAlias | None] = field(default_factory=dict)
+    person_aliases: dict[str, StakeholderAlias | None] = field(default_factory=dict)
+    models: dict[str, AccountModel | None] = field(default_factory=dict)
+    alerts: dict[str, list[AlertRow]] = field(default_factory=dict)  # active alerts, complete per account read
+    response_keys: set[str] = field(default_factory=set)
+    responses: dict[tuple[str, str], Response] = field(default_factory=dict)  # (key, account) -> current
+    # Identities read for waiting (unattributed) answers, and those of them some answer waits for.
+    waiting_domain: set[str] = field(default_factory=set)
+    waiting: set[str] = field(default_factory=set)
+
+
+def batch_of(session: AsyncSession) -> BatchState | None:
+    """The batch state of this session, if it applies a consumer batch."""
+    state: BatchState | None = session.info.get(BATCH_KEY)
+    return state
+
+
+def _chunks(values: Iterable[T]) -> list[list[T]]:
+    unique = list(dict.fromkeys(values))
+    return [unique[i : i + CHUNK] for i in range(0, len(unique), CHUNK)]
+
+
+def _names(events: Sequence[Event]) -> tuple[set[str], set[str], set[str]]:
+    """Account ids, identities (ids, aliases, emails) and answer keys that the events name."""
+    accounts: set[str] = set()
+    identities: set[str] = set()
+    keys: set[str] = set()
+    for event in events:
+        if event.account_id is not None:
+            accounts.add(event.account_id)
+        match event:
+            case SurveyResponse():
+                if event.stakeholder_id is not None:
+                    identities.add(event.stakeholder_id)
+                if event.identities is not None:
+                    identities.update(event.identities.stakeholder)
+                    identities.update(event.identities.account)
+                keys.add(event.response_id or event.event_id or "")
+            case AccountEvent():
+                identities.update(event.aliases)
+            case StakeholderEvent():
+                identities.add(event.stakeholder_id)
+                identities.update(event.aliases)
+            case JourneyMoment():
+                pass
+    return accounts, identities, keys
+
+
+async def read_batch(session: AsyncSession, events: Sequence[Event]) -> BatchState:
+    """Read what ``events`` can reach and install it on the session for the repositories."""
+    state = BatchState()
+    accounts, identities, keys = _names(events)
+    for chunk in _chunks(identities | accounts):
+        found = {a.alias: a for a in await session.scalars(select(AccountAlias).where(AccountAlias.alias.in_(chunk)))}
+        state.account_aliases.update({alias: found.get(alias) for alias in chunk})
+    for chunk in _chunks(identities):
+        found_people = {
+            a.alias: a for a in await session.scalars(select(StakeholderAlias).where(StakeholderAlias.alias.in_(chunk)))
+        }
+        state.person_aliases.update({alias: found_people.get(alias) for alias in chunk})
+    # Accounts named through an alias are read too, so their people and models are in memory.
+    accounts |= {a.account_id for a in state.account_aliases.values() if a is not None}
+    accounts |= {a.account_id for a in state.person_aliases.values() if a is not None}
+    for chunk in _chunks(accounts):
+        rows = {a.account_id: a for a in await session.scalars(select(Account).where(Account.account_id.in_(chunk)))}
+        state.accounts.update({account_id: rows.get(account_id) for account_id in chunk})
+        state.people.update({account_id: {} for account_id in chunk})
+        for person in await session.scalars(select(Stakeholder).where(Stakeholder.account_id.in_(chunk))):
+            state.people[person.account_id][person.stakeholder_id] = person
+        model_query = select(AccountModel).where(AccountModel.account_id.in_(chunk))
+        models = {m.account_id: m for m in await session.scalars(model_query)}
+        state.models.update({account_id: models.get(account_id) for account_id in chunk})
+        state.alerts.update({account_id: [] for account_id in chunk})
+        alert_query = select(AlertRow).where(AlertRow.account_id.in_(chunk), AlertRow.active.is_(True))
+        for alert in await session.scalars(alert_query):
+            state.alerts[alert.account_id].append(alert)
+    state.waiting_domain = identities | accounts
+    for chunk in _chunks(state.waiting_domain):
+        query = select(UnattributedIdentity.identity).where(UnattributedIdentity.identity.in_(chunk))
+        state.waiting.update(await session.scalars(query))
+    state.response_keys = keys
+    for chunk in _chunks(keys):
+        answer_query = select(Response).where(Response.response_key.in_(chunk), Response.is_current.is_(True))
+        for response in await session.scalars(answer_query):
+            state.responses[(response.response_key, response.account_id)] = response
+    session.info[BATCH_KEY] = state
+    return state
