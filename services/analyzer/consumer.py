@@ -25,7 +25,7 @@ from services.analyzer.settings import AnalyzerSettings
 
 log = logging.getLogger(__name__)
 
-AfterCommit = Callable[[Sequence[int]], Awaitable[object]]
+AfterCommit = Callable[[Sequence[str]], Awaitable[object]]
 
 
 @dataclass
@@ -151,7 +151,7 @@ class EventConsumer:
             except Exception:
                 log.warning("publishing the outbox after commit failed; the sweep will retry", exc_info=True)
 
-    async def _apply_isolating(self, records: list[ConsumerRecord[bytes, bytes]]) -> list[int]:
+    async def _apply_isolating(self, records: list[ConsumerRecord[bytes, bytes]]) -> list[str]:
         """Apply ``records``; a failure that is not an outage is narrowed down to the record causing it.
 
         The batch is split in halves (the first half applied before the second, so each partition
@@ -167,7 +167,7 @@ class EventConsumer:
             first = await self._apply_isolating(records[:middle])
             return first + await self._apply_isolating(records[middle:])
 
-    async def _apply_with_retry(self, records: list[ConsumerRecord[bytes, bytes]]) -> list[int]:
+    async def _apply_with_retry(self, records: list[ConsumerRecord[bytes, bytes]]) -> list[str]:
         """Apply a batch, waiting out database outages for as long as they last.
 
         A constraint clash (another member applied the same event during a rebalance) is retried a
@@ -195,7 +195,7 @@ class EventConsumer:
             self.stats.waiting_for = None
             return result
 
-    async def _dead_letter_alone(self, record: ConsumerRecord[bytes, bytes], exc: Exception) -> list[int]:
+    async def _dead_letter_alone(self, record: ConsumerRecord[bytes, bytes], exc: Exception) -> list[str]:
         """Send one record that failed on its own to the dead-letter topic, in a transaction of its own."""
         meta = RecordMeta(record.topic, record.partition, record.offset, record.key)
         log.error(
@@ -210,7 +210,7 @@ class EventConsumer:
                 async with self._sessions() as session, session.begin():
                     outcome = await self._processor.dead_letter(session, record.value or b"", meta, reason=reason)
                     await session.flush()
-                    outbox_ids = [message.id for message in ledger.enqueued(session)]
+                    outbox_ids = ledger.enqueued(session)
             except Exception as failure:  # noqa: BLE001 - nothing a record causes may stop consuming
                 if not is_outage(failure):
                     # Not even its dead letter can be written: skip it loudly rather than stop
@@ -230,7 +230,7 @@ class EventConsumer:
                 self.stats.dead_lettered += 1
             return outbox_ids
 
-    async def _apply(self, records: list[ConsumerRecord[bytes, bytes]]) -> list[int]:
+    async def _apply(self, records: list[ConsumerRecord[bytes, bytes]]) -> list[str]:
         outcomes: dict[str, int] = {}
         async with self._sessions() as session, session.begin():
             pin_for_unit_of_work(session)
@@ -240,12 +240,12 @@ class EventConsumer:
             ):
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
             await session.flush()
-            outbox_ids = [message.id for message in ledger.enqueued(session)]
+            outbox_ids = ledger.enqueued(session)
         self.stats.batches += 1
         self.stats.applied += outcomes.get("applied", 0)
         self.stats.duplicates += outcomes.get("duplicate", 0)
         self.stats.dead_lettered += outcomes.get("dead_lettered", 0)
-        return sorted(set(outbox_ids))
+        return list(dict.fromkeys(outbox_ids))
 
     @property
     def connected(self) -> bool:

@@ -115,7 +115,9 @@ class EventProcessor:
                 outcome="applied",
             )
             outcomes.append("applied")
-        await session.flush()  # write the batch back: one unit of work, bulk inserts per table
+        # Write the batch back: one unit of work, then the new answers in one multi-row insert.
+        await session.flush()
+        await responses.write_new(session)
         return outcomes
 
     async def apply(self, session: AsyncSession, event: Event) -> None:
@@ -181,9 +183,7 @@ class EventProcessor:
             source=event.source,
             is_current=newer,
         )
-        session.add(row)
-        if newer:
-            responses.hold_current(session, row)
+        responses.add(session, row)
         await self.assessor.fold(session, row=row, held=held, event_id=event.event_id)
 
     async def _attribute_waiting(self, session: AsyncSession, named: list[str]) -> set[str]:

@@ -39,9 +39,14 @@ class OutboxRelay:
         self._grace = grace
         self._lock = asyncio.Lock()
 
-    async def publish(self, ids: Sequence[int] | None = None) -> int:
-        """Publish the given rows (or, with None, every row older than the grace period)."""
-        if ids is not None and not ids:
+    async def publish(self, message_ids: Sequence[str] | None = None) -> int:
+        """Publish the given messages (or, with None, every row older than the grace period).
+
+        No transaction is held while Kafka is awaited: the rows are read in one short
+        transaction, published, then stamped in a second one. A crash between the two resends
+        them (at least once, with the stable ``message-id`` header readers dedupe on).
+        """
+        if message_ids is not None and not message_ids:
             return 0
         async with self._lock:
             sent = 0
@@ -49,11 +54,10 @@ class OutboxRelay:
                 async with self._sessions() as session, session.begin():
                     rows = await ledger.pending(
                         session,
-                        ids=ids,
-                        older_than=None if ids is not None else self._grace,
+                        message_ids=message_ids,
+                        older_than=None if message_ids is not None else self._grace,
                     )
-                    if not rows:
-                        return sent
+                    ids = [row.id for row in rows]
                     records = [
                         Record(
                             topic=row.topic,
@@ -63,9 +67,12 @@ class OutboxRelay:
                         )
                         for row in rows
                     ]
-                    await self._publisher.publish(records, timeout_s=self._timeout_s)
-                    await ledger.mark_published(session, [row.id for row in rows])
-                    sent += len(rows)
+                if not records:
+                    return sent
+                await self._publisher.publish(records, timeout_s=self._timeout_s)
+                async with self._sessions() as session, session.begin():
+                    await ledger.mark_published(session, ids)
+                sent += len(records)
 
     async def sweep_forever(self, interval_s: float) -> None:
         """Every ``interval_s``, publish rows left behind; never raises."""

@@ -27,7 +27,7 @@ async def sweep_once(
     assessor: Assessor,
     *,
     now: datetime | None = None,
-    after_commit: Callable[[Sequence[int]], Awaitable[object]] | None = None,
+    after_commit: Callable[[Sequence[str]], Awaitable[object]] | None = None,
 ) -> int:
     """Assess every account as of ``now``; return how many alert changes were recorded."""
     now = now or datetime.now(UTC)
@@ -43,7 +43,7 @@ async def sweep_once(
             changes = await assessor.assess(session, account_id, trigger=f"sweep:{as_of.date()}", as_of=as_of)
             changed += sum(1 for c in changes if c.kind != "unchanged")
             await session.flush()
-            outbox = [m.id for m in ledger.enqueued(session)]
+            outbox = ledger.enqueued(session)
         if after_commit is not None and outbox:
             await after_commit(outbox)
     return changed
@@ -54,7 +54,7 @@ async def sweep_forever(
     assessor: Assessor,
     *,
     interval_s: float,
-    after_commit: Callable[[Sequence[int]], Awaitable[object]],
+    after_commit: Callable[[Sequence[str]], Awaitable[object]],
 ) -> None:
     """Sweep every ``interval_s`` seconds; errors are logged and the next sweep tries again."""
     while True:

@@ -50,6 +50,7 @@ class BatchState:
     alerts: dict[str, list[AlertRow]] = field(default_factory=dict)  # active alerts, complete per account read
     response_keys: set[str] = field(default_factory=set)
     responses: dict[tuple[str, str], Response] = field(default_factory=dict)  # (key, account) -> current
+    new_responses: list[Response] = field(default_factory=list)  # written in one insert at the end
     # Identities read for waiting (unattributed) answers, and those of them some answer waits for.
     waiting_domain: set[str] = field(default_factory=set)
     waiting: set[str] = field(default_factory=set)

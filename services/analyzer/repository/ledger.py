@@ -6,15 +6,15 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from services.analyzer.db.models import OutboxMessage, ProcessedEvent
 
 OUTBOX_KEY = "outbox_enqueued"
-
-
-OUTBOX_KEY = "outbox_enqueued"
+WRITTEN_KEY = "outbox_written"
+HOOKED_KEY = "outbox_hooked"
 KNOWN_KEY = "ledger_known"
 
 
@@ -64,40 +64,59 @@ def mark_processed(
     )
 
 
-def enqueue(session: AsyncSession, *, message_id: str, topic: str, key: str, value: dict[str, Any]) -> OutboxMessage:
-    """Queue a Kafka record in the outbox, inside the caller's transaction."""
-    message = OutboxMessage(
-        message_id=message_id,
-        topic=topic,
-        key=key,
-        value=value,
-        created_at=datetime.now(UTC),
-        published_at=None,
+def enqueue(session: AsyncSession, *, message_id: str, topic: str, key: str, value: dict[str, Any]) -> None:
+    """Queue a Kafka record in the outbox, inside the caller's transaction.
+
+    The rows are written in one multi-row insert just before the transaction commits (an ORM
+    insert per row would return each row's id, one statement at a time), so they commit with the
+    state change that caused them or not at all.
+    """
+    if not session.info.get(HOOKED_KEY):
+        session.info[HOOKED_KEY] = True
+        event.listen(session.sync_session, "before_commit", _write_outbox)
+        event.listen(session.sync_session, "after_rollback", _forget_outbox)
+    session.info.setdefault(OUTBOX_KEY, []).append(
+        {
+            "message_id": message_id,
+            "topic": topic,
+            "key": key,
+            "value": value,
+            "created_at": datetime.now(UTC),
+            "published_at": None,
+        },
     )
-    session.add(message)
-    # Kept on the session (whose identity map holds objects only weakly) so that the unit of work
-    # can hand exactly its own rows to the relay once it has committed.
-    session.info.setdefault(OUTBOX_KEY, []).append(message)
-    return message
 
 
-def enqueued(session: AsyncSession) -> list[OutboxMessage]:
-    """The outbox rows this session's unit of work created."""
-    rows: list[OutboxMessage] = session.info.get(OUTBOX_KEY, [])
-    return rows
+def _write_outbox(session: Session) -> None:
+    rows: list[dict[str, Any]] = session.info.get(OUTBOX_KEY, [])
+    written: int = session.info.get(WRITTEN_KEY, 0)
+    if len(rows) > written:
+        session.execute(insert(OutboxMessage), rows[written:])
+        session.info[WRITTEN_KEY] = len(rows)
+
+
+def _forget_outbox(session: Session) -> None:
+    # Whatever was queued in a transaction that rolled back was never written.
+    session.info.pop(OUTBOX_KEY, None)
+    session.info.pop(WRITTEN_KEY, None)
+
+
+def enqueued(session: AsyncSession) -> list[str]:
+    """The message ids of the outbox rows this session's unit of work queued."""
+    return [row["message_id"] for row in session.info.get(OUTBOX_KEY, [])]
 
 
 async def pending(
     session: AsyncSession,
     *,
-    ids: Sequence[int] | None = None,
+    message_ids: Sequence[str] | None = None,
     older_than: timedelta | None = None,
     limit: int = 500,
 ) -> list[OutboxMessage]:
-    """Unpublished outbox rows: the given ids, or those older than a grace period, oldest first."""
+    """Unpublished outbox rows: the given messages, or those older than a grace period, oldest first."""
     query = select(OutboxMessage).where(OutboxMessage.published_at.is_(None))
-    if ids is not None:
-        query = query.where(OutboxMessage.id.in_(ids))
+    if message_ids is not None:
+        query = query.where(OutboxMessage.message_id.in_(message_ids))
     if older_than is not None:
         query = query.where(OutboxMessage.created_at < datetime.now(UTC) - older_than)
     return list(await session.scalars(query.order_by(OutboxMessage.id).limit(limit)))

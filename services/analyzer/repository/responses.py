@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.db.models import JourneyMomentRow, Response
@@ -67,9 +67,26 @@ async def current_answers(session: AsyncSession, account_id: str) -> list[Respon
     return list(rows)
 
 
-def hold_current(session: AsyncSession, row: Response) -> None:
-    """Make ``row`` the version that counts for its answer, for the rest of a consumer batch."""
+def add(session: AsyncSession, row: Response) -> None:
+    """Hold a new answer version; in a consumer batch it is written with the others at the end."""
     state = batch_of(session)
-    if state is not None:
+    if state is None:
+        session.add(row)
+        return
+    # Not added to the session: an ORM insert returns each row's id, one statement per row. The
+    # batch keeps the object (so a later version in the same batch can still demote it) and
+    # ``write_new`` inserts them all at once.
+    state.new_responses.append(row)
+    if row.is_current:
         state.response_keys.add(row.response_key)
         state.responses[(row.response_key, row.account_id)] = row
+
+
+async def write_new(session: AsyncSession) -> None:
+    """Insert the answer versions a consumer batch added, in one multi-row insert."""
+    state = batch_of(session)
+    if state is None or not state.new_responses:
+        return
+    columns = [c.key for c in Response.__table__.columns if c.key != "id"]
+    await session.execute(insert(Response), [{c: getattr(r, c) for c in columns} for r in state.new_responses])
+    state.new_responses.clear()
