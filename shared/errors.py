@@ -60,11 +60,6 @@ class Conflict(AppError):
     error = "conflict"
 
 
-class PayloadTooLarge(AppError):
-    status_code = 413
-    error = "payload_too_large"
-
-
 class InvalidRequest(AppError):
     status_code = 422
     error = "validation_error"

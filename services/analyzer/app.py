@@ -64,6 +64,7 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
                     processor.assessor,
                     interval_s=settings.analyzer_sweep_interval_s,
                     after_commit=relay.publish,
+                    owns=consumer.owner_of_accounts,
                 )
                 tasks.append(_supervised(sweeping, "wall-clock sweep"))
         # Webhook deliveries also come from the API (acknowledge/resolve), so the dispatcher runs without `consume`.

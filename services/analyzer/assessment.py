@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -95,24 +95,19 @@ class Document:
         """Store a decayed state."""
         self.raw["states"][f"{key[0]}{SEP}{key[1] or ''}"] = [state.s, state.w, state.n, _iso(state.ref)]
 
-    def states_of(self, stakeholder_id: str) -> tuple[DecayedState, dict[str, DecayedState]]:
-        """A person's overall state and their state per dimension."""
-        overall = EMPTY
-        dims: dict[str, DecayedState] = {}
+    def states_by_person(self) -> dict[str, tuple[DecayedState, dict[str, DecayedState]]]:
+        """Every person's overall state and their state per dimension, in one pass over the states."""
+        found: dict[str, tuple[DecayedState, dict[str, DecayedState]]] = {}
         for raw_key, (s, w, n, ref) in self.raw["states"].items():
             sid, _, dim = raw_key.partition(SEP)
-            if sid != stakeholder_id:
-                continue
+            overall, dims = found.get(sid, (EMPTY, {}))
             state = DecayedState(s=s, w=w, n=n, ref=_dt(ref))
             if dim:
                 dims[dim] = state
+                found[sid] = (overall, dims)
             else:
-                overall = state
-        return overall, dims
-
-    def people(self) -> set[str]:
-        """Everyone with a state."""
-        return {k.partition(SEP)[0] for k in self.raw["states"]}
+                found[sid] = (state, dims)
+        return found
 
 
 class Assessor:
@@ -211,9 +206,10 @@ class Assessor:
         doc = Document(model.document)
         people = {p.stakeholder_id: p for p in await directory.list_stakeholders(session, account.account_id)}
         records = []
-        for sid in sorted(doc.people() | set(people)):
+        states = doc.states_by_person()
+        for sid in sorted(states.keys() | people.keys()):
             person = people.get(sid)
-            overall, dims = doc.states_of(sid)
+            overall, dims = states.get(sid, (EMPTY, {}))
             records.append(
                 StakeholderRecord(
                     stakeholder_id=sid,
@@ -436,8 +432,3 @@ def _prune(series: list[list[Any]], now: datetime, window: timedelta) -> list[li
     inside = [p for p in series if p[0] >= start]
     before = [p for p in series if p[0] < start]
     return ([before[-1]] if before else []) + inside
-
-
-def renewal_days(renewal: date | None, as_of: datetime) -> int | None:
-    """Days from ``as_of`` to the renewal date, if one is known."""
-    return None if renewal is None else (renewal - as_of.date()).days

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.partitioner import murmur2
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.analyzer.db.engine import pin_for_unit_of_work
@@ -41,6 +42,11 @@ class ConsumerStats:
     unprocessable: int = 0  # records that could not even be dead-lettered (logged with their position)
     waiting_for: str | None = None  # what the consumer waits on, e.g. "database" during an outage
     assigned: set[TopicPartition] = field(default_factory=set)
+
+
+def partition_of(key: str, partitions: int) -> int:
+    """The partition the producer's default partitioner puts ``key`` on (murmur2, as Kafka's Java client)."""
+    return int(murmur2(key.encode()) & 0x7FFFFFFF) % partitions
 
 
 class _SerialRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -246,6 +252,21 @@ class EventConsumer:
         self.stats.duplicates += outcomes.get("duplicate", 0)
         self.stats.dead_lettered += outcomes.get("dead_lettered", 0)
         return list(dict.fromkeys(outbox_ids))
+
+    def owner_of_accounts(self) -> Callable[[str], bool] | None:
+        """Whether an account's events reach this member: its key hashes onto an assigned partition.
+
+        None while the member holds no partition of the events topic (or is not connected). Uses
+        the producer's default partitioner, so it matches the key ingest publishes with.
+        """
+        consumer = self._consumer
+        topic = self._settings.topics.events
+        held = {tp.partition for tp in self.stats.assigned if tp.topic == topic}
+        partitions = consumer.partitions_for_topic(topic) if consumer is not None else None
+        if not held or not partitions:
+            return None
+        count = len(partitions)
+        return lambda account_id: partition_of(account_id, count) in held
 
     @property
     def connected(self) -> bool:

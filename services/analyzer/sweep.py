@@ -28,13 +28,17 @@ async def sweep_once(
     *,
     now: datetime | None = None,
     after_commit: Callable[[Sequence[str]], Awaitable[object]] | None = None,
+    owns: Callable[[str], bool] | None = None,
 ) -> int:
-    """Assess every account as of ``now``; return how many alert changes were recorded."""
+    """Assess every account as of ``now`` (only those ``owns`` accepts, if given); return how many
+    alert changes were recorded."""
     now = now or datetime.now(UTC)
     async with sessions() as session:
         account_ids = list(await session.scalars(select(AccountModel.account_id).order_by(AccountModel.account_id)))
     changed = 0
     for account_id in account_ids:
+        if owns is not None and not owns(account_id):
+            continue
         async with sessions() as session, session.begin():
             model = await session.get(AccountModel, account_id)
             if model is None:
@@ -55,12 +59,21 @@ async def sweep_forever(
     *,
     interval_s: float,
     after_commit: Callable[[Sequence[str]], Awaitable[object]],
+    owns: Callable[[], Callable[[str], bool] | None] | None = None,
 ) -> None:
-    """Sweep every ``interval_s`` seconds; errors are logged and the next sweep tries again."""
+    """Sweep every ``interval_s`` seconds; errors are logged and the next sweep tries again.
+
+    With several analyzer processes, ``owns`` gives each sweep the accounts of the partitions this
+    member holds (None: it holds none right now, so it skips this round), so every account is
+    swept by exactly one member.
+    """
     while True:
         await asyncio.sleep(interval_s)
         try:
-            changed = await sweep_once(sessions, assessor, after_commit=after_commit)
+            mine = owns() if owns is not None else (lambda _: True)
+            if mine is None:
+                continue
+            changed = await sweep_once(sessions, assessor, after_commit=after_commit, owns=mine)
             log.info("sweep done", extra={"alert_changes": changed})
         except Exception:
             log.exception("sweep failed; retrying at the next interval")

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.db.models import (
@@ -105,8 +105,3 @@ async def attributed(session: AsyncSession, event_id: str) -> None:
     """Forget an answer once it has been attributed."""
     await session.execute(delete(UnattributedIdentity).where(UnattributedIdentity.event_id == event_id))
     await session.execute(delete(UnattributedAnswer).where(UnattributedAnswer.event_id == event_id))
-
-
-async def count_unattributed(session: AsyncSession) -> int:
-    """How many answers wait for the directory."""
-    return int(await session.scalar(select(func.count()).select_from(UnattributedAnswer)) or 0)
