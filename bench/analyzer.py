@@ -35,7 +35,9 @@ from tests.harness.databases import create_database
 from tests.harness.postgres import PostgresCluster, start_cluster
 from tests.harness.processes import ServiceProcess
 
-RESULTS = REPO / "bench" / "results"
+RESULTS = REPO / "docs" / "benchmarks"
+DOC = REPO / "docs" / "benchmarks.md"
+BEGIN, END = "<!-- analyzer-table:begin -->", "<!-- analyzer-table:end -->"
 
 
 @dataclass
@@ -211,6 +213,31 @@ def machine() -> dict[str, Any]:
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": mem, "python": platform.python_version()}
 
 
+def render(runs: list[Run], host: dict[str, Any], args: argparse.Namespace) -> str:
+    """The Markdown table of a run, with the machine and the stream it measured."""
+    lines = [
+        f"Measured {time.strftime('%Y-%m-%d')} on {host['cpu']}, {host['cores']} cores, "
+        f"{host['memory_gib']} GiB, Python {host['python']}; stream of {args.events:,} events over "
+        f"{args.accounts:,} accounts; history tail {args.history_tail} answers.",
+        "",
+        "| run | database | events | seconds | events/s | peak RSS MiB | RSS start → end MiB |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in runs:
+        rss = f"{r.rss_start_mib} → {r.rss_end_mib}" if r.rss_start_mib else "-"
+        lines.append(
+            f"| {r.name} | {r.backend} | {r.events:,} | {r.seconds} | {r.events_per_s:,} | {r.peak_rss_mib} | {rss} |"
+        )
+    return "\n".join(lines)
+
+
+def write_table(table: str) -> None:
+    """Replace the analyzer table in docs/benchmarks.md (between its markers)."""
+    text = DOC.read_text()
+    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+    DOC.write_text(text[:start] + "\n" + table + "\n" + text[end:])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the analyzer benchmark; print the table; write the JSON."""
     parser = argparse.ArgumentParser(prog="python -m bench.analyzer")
@@ -265,9 +292,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         + "\n",
     )
-    print("\n| run | database | events | seconds | events/s | peak RSS MiB |\n| --- | --- | --- | --- | --- | --- |")
-    for r in runs:
-        print(f"| {r.name} | {r.backend} | {r.events} | {r.seconds} | {r.events_per_s} | {r.peak_rss_mib} |")
+    table = render(runs, machine(), args)
+    print("\n" + table)
+    if args.label == "current":
+        write_table(table)
     print(f"\nwritten {out.relative_to(REPO)}")
     return 0
 

@@ -27,6 +27,19 @@ from pydantic import (
 )
 
 from shared.event_time import calendar_error, date_error
+from shared.limits import (
+    DEFAULT_SCALE_BOUNDS,
+    MAX_ALIAS_CHARS,
+    MAX_ALIASES,
+    MAX_ATTRIBUTES_BYTES,
+    MAX_COMMENT_CHARS,
+    MAX_EVENT_ID_CHARS,
+    MAX_IDENTITIES,
+    MAX_LABEL_CHARS,
+    MAX_NAME_CHARS,
+    MAX_PERSON_ID_CHARS,
+    MAX_RESPONSE_ID_CHARS,
+)
 
 # RFC 3339 date-time: full date, "T" (or space, which RFC 3339 allows), time, optional fraction,
 # and a mandatory offset. pydantic alone would also accept Unix numbers and naive times.
@@ -34,12 +47,12 @@ _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$",
 )
 
-EventId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+EventId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_EVENT_ID_CHARS)]
 # An account id appears in the analyzer's URLs (/v1/accounts/{account_id}), so it cannot hold "/".
 AccountId = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True, pattern=r"^[^/]+$")]
-PersonId = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=True)]
-Label = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
-Alias = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=True)]
+PersonId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PERSON_ID_CHARS, strip_whitespace=True)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=MAX_LABEL_CHARS, strip_whitespace=True)]
+Alias = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ALIAS_CHARS, strip_whitespace=True)]
 
 Metric = Literal["nps", "csat", "ces", "neteasy", "rating"]
 Role = Literal[
@@ -54,10 +67,6 @@ Role = Literal[
 ]
 Side = Literal["client", "supplier"]
 
-MAX_ALIASES: Final = 100
-MAX_IDENTITIES: Final = 20
-MAX_COMMENT_CHARS: Final = 10_000
-MAX_ATTRIBUTES_BYTES: Final = 16_384
 
 # Namespace for server-assigned event ids (see ``assign_event_id``).
 _EVENT_ID_NAMESPACE: Final = uuid.UUID("6f1d3c1e-8a4b-4d7e-9a55-0b8a3f9c2e10")
@@ -91,10 +100,8 @@ class Scale(BaseModel):
 
 
 DEFAULT_SCALES: Final[dict[str, Scale]] = {
-    "nps": Scale(min=0, max=10, higher_is_better=True),
-    "csat": Scale(min=1, max=5, higher_is_better=True),
-    "ces": Scale(min=1, max=5, higher_is_better=False),
-    "neteasy": Scale(min=1, max=7, higher_is_better=False),
+    metric: Scale(min=low, max=high, higher_is_better=better)
+    for metric, (low, high, better) in DEFAULT_SCALE_BOUNDS.items()
 }
 
 
@@ -146,7 +153,7 @@ class SurveyResponse(_EventBase):
     moment: Label | None = None
     comment: Annotated[str, StringConstraints(max_length=MAX_COMMENT_CHARS)] | None = None
     source: Label | None = None
-    response_id: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
+    response_id: Annotated[str, StringConstraints(min_length=1, max_length=MAX_RESPONSE_ID_CHARS)] | None = None
 
     @field_validator("account_id")
     @classmethod
@@ -224,7 +231,7 @@ class AccountEvent(_EventBase):
 
     type: Literal["account"]
     account_id: AccountId
-    name: Annotated[str, StringConstraints(max_length=256)] | None = None
+    name: Annotated[str, StringConstraints(max_length=MAX_NAME_CHARS)] | None = None
     segment: Label | None = None
     renewal_date: date | None = None
     annual_value: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
@@ -244,7 +251,7 @@ class StakeholderEvent(_EventBase):
     type: Literal["stakeholder"]
     account_id: AccountId
     stakeholder_id: PersonId
-    name: Annotated[str, StringConstraints(max_length=256)] | None = None
+    name: Annotated[str, StringConstraints(max_length=MAX_NAME_CHARS)] | None = None
     role: Role | None = None
     side: Side | None = None
     influence: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)] | None = None

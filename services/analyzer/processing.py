@@ -116,6 +116,7 @@ class EventProcessor:
             )
             outcomes.append("applied")
         # Write the batch back: one unit of work, then the new answers in one multi-row insert.
+        self.assessor.write_back(session)
         await session.flush()
         await responses.write_new(session)
         return outcomes

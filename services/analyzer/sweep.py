@@ -12,12 +12,10 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.analyzer.assessment import Assessor
-from services.analyzer.db.models import AccountModel
-from services.analyzer.repository import ledger
+from services.analyzer.repository import directory, ledger
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +32,13 @@ async def sweep_once(
     alert changes were recorded."""
     now = now or datetime.now(UTC)
     async with sessions() as session:
-        account_ids = list(await session.scalars(select(AccountModel.account_id).order_by(AccountModel.account_id)))
+        account_ids = await directory.modelled_account_ids(session)
     changed = 0
     for account_id in account_ids:
         if owns is not None and not owns(account_id):
             continue
         async with sessions() as session, session.begin():
-            model = await session.get(AccountModel, account_id)
+            model = await directory.account_model(session, account_id)
             if model is None:
                 continue
             as_of = max(model.as_of, now)

@@ -7,10 +7,9 @@ from datetime import UTC, date, datetime, time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import func, select
 
+from services.analyzer.alerts import repository as alert_repository
 from services.analyzer.assessment import Assessor, held_answer
-from services.analyzer.db.models import Account, AccountAlias, AccountModel, AlertRow, StakeholderAlias
 from services.analyzer.deps import ClientDep, Limit, Offset, SessionDep
 from services.analyzer.model import RolePosition
 from services.analyzer.model.history import HistoryTooLong, Person
@@ -45,25 +44,7 @@ async def list_accounts(
     offset: Offset = 0,
 ) -> list[AccountSummary]:
     """Accounts with their single score and divergence, widest divergence first by default."""
-    open_alerts = (
-        select(AlertRow.account_id, func.count().label("n"))
-        .where(AlertRow.status.in_(("open", "acknowledged")))
-        .group_by(AlertRow.account_id)
-        .subquery()
-    )
-    query = (
-        select(Account, AccountModel, open_alerts.c.n)
-        .outerjoin(AccountModel, AccountModel.account_id == Account.account_id)
-        .outerjoin(open_alerts, open_alerts.c.account_id == Account.account_id)
-    )
-    if segment is not None:
-        query = query.where(Account.segment == segment)
-    if order == "account_id":
-        query = query.order_by(Account.account_id)
-    else:
-        column = getattr(AccountModel, order)
-        query = query.order_by(column.is_(None), column.desc(), Account.account_id)
-    rows = await session.execute(query.limit(limit).offset(offset))
+    rows = await directory.list_accounts(session, segment=segment, order=order, limit=limit, offset=offset)
     return [
         AccountSummary(
             account_id=account.account_id,
@@ -89,23 +70,9 @@ async def get_account(account_id: str, request: Request, session: SessionDep, _:
     people = {p.stakeholder_id: p for p in await directory.list_stakeholders(session, account_id)}
     positions = {s.stakeholder_id: s for s in snap.stakeholders}
     stats = await responses.stats_by_stakeholder(session, account_id)
-    account_aliases = list(
-        await session.scalars(
-            select(AccountAlias.alias).where(AccountAlias.account_id == account_id).order_by(AccountAlias.alias),
-        ),
-    )
-    person_aliases: dict[str, list[str]] = {}
-    for alias, sid in await session.execute(
-        select(StakeholderAlias.alias, StakeholderAlias.stakeholder_id)
-        .where(StakeholderAlias.account_id == account_id)
-        .order_by(StakeholderAlias.alias),
-    ):
-        person_aliases.setdefault(sid, []).append(alias)
-    open_alerts = await session.scalar(
-        select(func.count())
-        .select_from(AlertRow)
-        .where(AlertRow.account_id == account_id, AlertRow.status.in_(("open", "acknowledged"))),
-    )
+    account_aliases = await directory.account_aliases(session, account_id)
+    person_aliases = await directory.person_aliases(session, account_id)
+    open_alerts = await alert_repository.open_count(session, account_id)
     split = snap.divergence
     return AccountView(
         account_id=account.account_id,

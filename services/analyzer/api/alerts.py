@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select
 
-from services.analyzer.assessment import Assessor, alert_record, publish_alert_change
-from services.analyzer.db.models import Account, AlertRow
+from services.analyzer.alerts import repository as alert_repository
+from services.analyzer.alerts import service as alert_service
+from services.analyzer.assessment import Assessor
+from services.analyzer.db.models import AlertRow
 from services.analyzer.deps import ClientDep, Limit, Offset, SessionDep, WriterSessionDep
 from services.analyzer.schemas import AlertChange
-from shared.errors import ERROR_RESPONSES, Conflict, ErrorBody, NotFound
+from shared.errors import ERROR_RESPONSES, ErrorBody
+from shared.settings import Topics
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -40,46 +41,16 @@ async def list_alerts(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> list[dict[str, Any]]:
-    """Alert records of CONTRACT.md, filtered by status, account and type."""
-    query = select(AlertRow)
-    if status is not None:
-        query = query.where(AlertRow.status == status)
-    if account_id is not None:
-        query = query.where(AlertRow.account_id == account_id)
-    if type is not None:
-        query = query.where(AlertRow.type == type)
-    rows = await session.scalars(
-        query.order_by(AlertRow.created_at.desc(), AlertRow.alert_id).limit(limit).offset(offset),
+    """Alert records of the public contract, filtered by status, account and type."""
+    rows = await alert_repository.search(
+        session, status=status, account_id=account_id, type=type, limit=limit, offset=offset
     )
     return [_view(row) for row in rows]
 
 
-async def _change(
-    request: Request, session: SessionDep, alert_id: str, body: AlertChange, action: str
-) -> dict[str, Any]:
-    row = await session.get(AlertRow, alert_id)
-    if row is None:
-        raise NotFound(f"no alert {alert_id!r}")
-    if row.status == "resolved":
-        raise Conflict(f"alert {alert_id!r} is already resolved")
-    now = datetime.now(UTC)
-    if action == "acknowledge":
-        row.status = "acknowledged"
-        row.acknowledged_by, row.acknowledged_at = body.by, now
-        event_type = "alert.acknowledged"
-    else:
-        # Resolved by hand: the alert stays tracked (muted) until its condition clears, so it does
-        # not reopen at once while the condition still holds.
-        row.status = "resolved"
-        row.resolved_by, row.resolved_at = body.by, now
-        event_type = "alert.resolved"
-    row.note = body.note if body.note is not None else row.note
-    row.updated_at = now
-    row.record = alert_record(row, None, {})
+def _topics(request: Request) -> Topics:
     assessor: Assessor = request.app.state.assessor
-    account = await session.get(Account, row.account_id)
-    await publish_alert_change(session, row, event_type, assessor.topics, account.segment if account else None)
-    return _view(row)
+    return assessor.topics
 
 
 @router.post("/{alert_id}/acknowledge", responses=RESPONSES, summary="Acknowledge an alert")
@@ -87,7 +58,10 @@ async def acknowledge(
     alert_id: str, body: AlertChange, request: Request, session: WriterSessionDep, _: ClientDep
 ) -> dict[str, Any]:
     """Record who acknowledged it and when (time to acknowledge is kept); subscribers are told."""
-    return await _change(request, session, alert_id, body, "acknowledge")
+    row = await alert_service.change_by_hand(
+        session, alert_id, action="acknowledge", by=body.by, note=body.note, topics=_topics(request)
+    )
+    return _view(row)
 
 
 @router.post("/{alert_id}/resolve", responses=RESPONSES, summary="Resolve an alert")
@@ -95,4 +69,7 @@ async def resolve(
     alert_id: str, body: AlertChange, request: Request, session: WriterSessionDep, _: ClientDep
 ) -> dict[str, Any]:
     """Close the alert by hand; subscribers are told."""
-    return await _change(request, session, alert_id, body, "resolve")
+    row = await alert_service.change_by_hand(
+        session, alert_id, action="resolve", by=body.by, note=body.note, topics=_topics(request)
+    )
+    return _view(row)

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol
 
+from shared.limits import DEFAULT_SCALE_BOUNDS
+
 Metric = Literal["nps", "csat", "ces", "neteasy", "rating"]
 NpsClass = Literal["promoter", "passive", "detractor"]
 
@@ -45,12 +47,7 @@ class Scale:
             raise ValueError(f"scale min {self.min:g} must be below max {self.max:g}")
 
 
-DEFAULT_SCALES: Final[dict[str, Scale]] = {
-    "nps": Scale(0, 10),
-    "csat": Scale(1, 5),
-    "ces": Scale(1, 5, higher_is_better=False),
-    "neteasy": Scale(1, 7, higher_is_better=False),
-}
+DEFAULT_SCALES: Final[dict[str, Scale]] = {metric: Scale(*bounds) for metric, bounds in DEFAULT_SCALE_BOUNDS.items()}
 
 
 def normalise(score: float, scale: ScaleLike) -> float:

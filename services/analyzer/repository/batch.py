@@ -30,6 +30,7 @@ from services.analyzer.db.models import (
     StakeholderAlias,
     UnattributedIdentity,
 )
+from services.analyzer.model.account_state import AccountState
 from shared.events import AccountEvent, Event, JourneyMoment, StakeholderEvent, SurveyResponse
 
 BATCH_KEY = "batch_state"
@@ -51,6 +52,9 @@ class BatchState:
     response_keys: set[str] = field(default_factory=set)
     responses: dict[tuple[str, str], Response] = field(default_factory=dict)  # (key, account) -> current
     new_responses: list[Response] = field(default_factory=list)  # written in one insert at the end
+    # The model's typed state per account, decoded once per batch, and which of them changed.
+    account_states: dict[str, tuple[AccountModel, AccountState]] = field(default_factory=dict)
+    changed_states: set[str] = field(default_factory=set)
     # Identities read for waiting (unattributed) answers, and those of them some answer waits for.
     waiting_domain: set[str] = field(default_factory=set)
     waiting: set[str] = field(default_factory=set)

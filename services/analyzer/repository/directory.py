@@ -6,12 +6,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.analyzer.db.models import Account, AccountAlias, Stakeholder, StakeholderAlias
+from services.analyzer.db.models import Account, AccountAlias, AccountModel, AlertRow, Stakeholder, StakeholderAlias
 from services.analyzer.repository.batch import batch_of
 
+OPEN_STATUSES = ("open", "acknowledged")  # an alert still waiting for its condition to clear
 Version = tuple[str, str]  # (occurred_at ISO 8601 in UTC, event_id): later wins, event_id breaks ties
 
 
@@ -175,3 +176,64 @@ async def set_stakeholder_alias(
         row.set_at, row.set_by = set_at, version[1]
         return True
     return False
+
+
+async def list_accounts(
+    session: AsyncSession,
+    *,
+    segment: str | None,
+    order: str,
+    limit: int,
+    offset: int,
+) -> list[tuple[Account, AccountModel | None, int]]:
+    """Accounts with their model figures and open-alert count, ordered by a model figure (largest
+    first, accounts without one last) or by id."""
+    open_alerts = (
+        select(AlertRow.account_id, func.count().label("n"))
+        .where(AlertRow.status.in_(OPEN_STATUSES))
+        .group_by(AlertRow.account_id)
+        .subquery()
+    )
+    query = (
+        select(Account, AccountModel, open_alerts.c.n)
+        .outerjoin(AccountModel, AccountModel.account_id == Account.account_id)
+        .outerjoin(open_alerts, open_alerts.c.account_id == Account.account_id)
+    )
+    if segment is not None:
+        query = query.where(Account.segment == segment)
+    if order == "account_id":
+        query = query.order_by(Account.account_id)
+    else:
+        column = getattr(AccountModel, order)
+        query = query.order_by(column.is_(None), column.desc(), Account.account_id)
+    rows = await session.execute(query.limit(limit).offset(offset))
+    return [(account, model, int(n or 0)) for account, model, n in rows]
+
+
+async def account_aliases(session: AsyncSession, account_id: str) -> list[str]:
+    """Every alias of an account, sorted."""
+    query = select(AccountAlias.alias).where(AccountAlias.account_id == account_id).order_by(AccountAlias.alias)
+    return list(await session.scalars(query))
+
+
+async def person_aliases(session: AsyncSession, account_id: str) -> dict[str, list[str]]:
+    """Every alias of each person of an account, sorted."""
+    found: dict[str, list[str]] = {}
+    query = (
+        select(StakeholderAlias.alias, StakeholderAlias.stakeholder_id)
+        .where(StakeholderAlias.account_id == account_id)
+        .order_by(StakeholderAlias.alias)
+    )
+    for alias, stakeholder_id in await session.execute(query):
+        found.setdefault(stakeholder_id, []).append(alias)
+    return found
+
+
+async def modelled_account_ids(session: AsyncSession) -> list[str]:
+    """Every account the model holds a state for, by id."""
+    return list(await session.scalars(select(AccountModel.account_id).order_by(AccountModel.account_id)))
+
+
+async def account_model(session: AsyncSession, account_id: str) -> AccountModel | None:
+    """The model's state row of an account, or None."""
+    return await session.get(AccountModel, account_id)

@@ -18,18 +18,27 @@ from typing import Any, Final, Protocol
 from pydantic import ValidationError
 
 from shared.event_time import calendar_error
-from shared.events import MAX_COMMENT_CHARS, MAX_IDENTITIES, Identities, Metric, Scale, SurveyResponse
+from shared.events import Identities, Metric, Scale, SurveyResponse
 from shared.json_body import JsonBodyError, load_json
+from shared.limits import (
+    MAX_ACCOUNT_ID_CHARS,
+    MAX_ALIAS_CHARS,
+    MAX_COMMENT_CHARS,
+    MAX_IDENTITIES,
+    MAX_LABEL_CHARS,
+    MAX_PERSON_ID_CHARS,
+    MAX_RESPONSE_ID_CHARS,
+)
 
 JsonObject = dict[str, Any]
 
-# Field limits of shared.events, repeated here so an over-long vendor value is dropped or cut before it
-# would fail validation of the whole event.
-MAX_ACCOUNT_ID: Final = 128
-MAX_PERSON_ID: Final = 256
-MAX_ALIAS: Final = 256
-MAX_LABEL: Final = 64
-MAX_RESPONSE_ID: Final = 256
+# The event contract's field lengths (shared/limits.py), under the names the adapters use: an
+# over-long vendor value is dropped or cut before it would fail validation of the whole event.
+MAX_ACCOUNT_ID: Final = MAX_ACCOUNT_ID_CHARS
+MAX_PERSON_ID: Final = MAX_PERSON_ID_CHARS
+MAX_ALIAS: Final = MAX_ALIAS_CHARS
+MAX_LABEL: Final = MAX_LABEL_CHARS
+MAX_RESPONSE_ID: Final = MAX_RESPONSE_ID_CHARS
 
 # Namespace of the event ids derived from vendor deliveries (see ``event_id``).
 _EVENT_ID_NAMESPACE: Final = uuid.UUID("2b0c8f7e-5d8a-4c4f-9a0e-7e3d1b6c9f21")

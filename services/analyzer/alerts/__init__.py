@@ -1,0 +1,1 @@
+"""Alerts: the one service that changes them and the repository that reads them."""

@@ -1,0 +1,67 @@
+"""Every query on alerts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.analyzer.db.models import AlertRow
+from services.analyzer.repository.batch import batch_of
+from services.analyzer.repository.directory import OPEN_STATUSES
+
+
+async def get(session: AsyncSession, alert_id: str) -> AlertRow | None:
+    """One alert, or None."""
+    return await session.get(AlertRow, alert_id)
+
+
+async def active_alerts(session: AsyncSession, account_id: str) -> list[AlertRow]:
+    """The alerts still tracked by their condition at an account (from memory in a consumer batch)."""
+    state = batch_of(session)
+    if state is not None and account_id in state.alerts:
+        return [row for row in state.alerts[account_id] if row.active]
+    query = select(AlertRow).where(AlertRow.account_id == account_id, AlertRow.active.is_(True))
+    return list(await session.scalars(query))
+
+
+def add(session: AsyncSession, row: AlertRow) -> None:
+    """Hold a new alert (and tell the batch, whose later events must see it)."""
+    session.add(row)
+    state = batch_of(session)
+    if state is not None and row.account_id in state.alerts:
+        state.alerts[row.account_id].append(row)
+
+
+async def search(
+    session: AsyncSession,
+    *,
+    status: str | None,
+    account_id: str | None,
+    type: str | None,
+    limit: int,
+    offset: int,
+) -> Sequence[AlertRow]:
+    """Alerts filtered by status, account and type, newest first."""
+    query = select(AlertRow)
+    if status is not None:
+        query = query.where(AlertRow.status == status)
+    if account_id is not None:
+        query = query.where(AlertRow.account_id == account_id)
+    if type is not None:
+        query = query.where(AlertRow.type == type)
+    rows = await session.scalars(
+        query.order_by(AlertRow.created_at.desc(), AlertRow.alert_id).limit(limit).offset(offset)
+    )
+    return rows.all()
+
+
+async def open_count(session: AsyncSession, account_id: str) -> int:
+    """How many alerts of an account are open or acknowledged."""
+    query = (
+        select(func.count())
+        .select_from(AlertRow)
+        .where(AlertRow.account_id == account_id, AlertRow.status.in_(OPEN_STATUSES))
+    )
+    return int(await session.scalar(query) or 0)

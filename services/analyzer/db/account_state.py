@@ -1,0 +1,81 @@
+"""The one encoding of the model's ``AccountState`` as the JSON document of ``account_models``.
+
+The document's layout (kept from the first release, so existing rows read as they are):
+
+```
+{"states":    {"<person>\\x1f<dimension or ''>": [s, w, n, ref ISO 8601 or null]},
+ "classic":   {"<person>\\x1f<metric>": [score, normalised, at ISO 8601, event_id]},
+ "history":   {"<person>": [[at ISO 8601, position], ...]},
+ "evidence":  {"<person>": [[at ISO 8601, event_id], ...]},
+ "divergence_series": [[at ISO 8601, gap], ...],
+ "mean_series":       [[at ISO 8601, mean], ...],
+ "renewal_moment_at": ISO 8601 (optional), "renewal_outcome_at": ISO 8601 (optional)}
+```
+
+Times keep their offsets and floats their exact value, so ``decode(encode(state)) == state``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Final
+
+from services.analyzer.model import ClassicAnswer, DecayedState
+from services.analyzer.model.account_state import AccountState, ClassicVersion
+
+SEP: Final = "\x1f"  # joins the parts of a key; never part of an id (ids are printable text)
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def decode(document: dict[str, Any] | None) -> AccountState:
+    """The typed state of a stored document (an empty state for None or an empty document)."""
+    raw = document or {}
+    state = AccountState()
+    for key, (s, w, n, ref) in raw.get("states", {}).items():
+        person, _, dimension = key.partition(SEP)
+        state.states[(person, dimension or None)] = DecayedState(s=s, w=w, n=n, ref=_time(ref))
+    for key, (score, value, at, event_id) in raw.get("classic", {}).items():
+        person, _, metric = key.partition(SEP)
+        answer = ClassicAnswer(person, metric, score, value)
+        state.classic[(person, metric)] = ClassicVersion(answer, datetime.fromisoformat(at), event_id)
+    state.history = {
+        p: [(datetime.fromisoformat(t), v) for t, v in points] for p, points in raw.get("history", {}).items()
+    }
+    state.evidence = {
+        p: [(datetime.fromisoformat(t), e) for t, e in items] for p, items in raw.get("evidence", {}).items()
+    }
+    state.divergence_series = [(datetime.fromisoformat(t), float(v)) for t, v in raw.get("divergence_series", [])]
+    state.mean_series = [(datetime.fromisoformat(t), float(v)) for t, v in raw.get("mean_series", [])]
+    state.renewal_moment_at = _time(raw.get("renewal_moment_at"))
+    state.renewal_outcome_at = _time(raw.get("renewal_outcome_at"))
+    return state
+
+
+def encode(state: AccountState) -> dict[str, Any]:
+    """The stored document of a typed state."""
+    document: dict[str, Any] = {
+        "states": {
+            f"{person}{SEP}{dimension or ''}": [s.s, s.w, s.n, _iso(s.ref)]
+            for (person, dimension), s in state.states.items()
+        },
+        "classic": {
+            f"{person}{SEP}{metric}": [v.answer.score, v.answer.normalised, v.at.isoformat(), v.event_id]
+            for (person, metric), v in state.classic.items()
+        },
+        "history": {p: [[t.isoformat(), v] for t, v in points] for p, points in state.history.items()},
+        "evidence": {p: [[t.isoformat(), e] for t, e in items] for p, items in state.evidence.items()},
+        "divergence_series": [[t.isoformat(), v] for t, v in state.divergence_series],
+        "mean_series": [[t.isoformat(), v] for t, v in state.mean_series],
+    }
+    if state.renewal_moment_at is not None:
+        document["renewal_moment_at"] = state.renewal_moment_at.isoformat()
+    if state.renewal_outcome_at is not None:
+        document["renewal_outcome_at"] = state.renewal_outcome_at.isoformat()
+    return document

@@ -1,0 +1,224 @@
+"""The model's incremental state of one account, as typed values: what is kept between events.
+
+Everything here is pure. The analyzer keeps one ``AccountState`` per account (encoded for the
+database by ``services/analyzer/db/account_state.py``); its size depends on the account's people
+and the model's windows, never on how long the account's history is. The per-event recipe of
+docs/model.md is ``fold`` for an answer version, ``note_moment`` for a journey moment, then the
+rules over ``snapshot`` and ``record_series`` with the result.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Final
+
+from services.analyzer.model.answers import HeldAnswer, StateKey, fold_answer, state_keys
+from services.analyzer.model.decay import EMPTY, DecayedState
+from services.analyzer.model.divergence import Point
+from services.analyzer.model.normalise import ClassicAnswer, Metric, classic_scores
+from services.analyzer.model.positions import Side
+from services.analyzer.model.snapshot import AccountSnapshot, StakeholderRecord, build_snapshot
+from services.analyzer.model.thresholds import Thresholds
+
+EVIDENCE_PER_PERSON: Final = 5
+RENEWAL_MOMENTS: Final = {"renewal_approach", "renewal_outcome"}
+
+
+@dataclass(frozen=True, slots=True)
+class PersonFacts:
+    """What the directory says of one person, as the model needs it."""
+
+    role: str = "unassigned"
+    side: Side = "client"
+    influence: float = 1.0
+    known_since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClassicVersion:
+    """A person's latest answer to a classic metric (NPS, CSAT, ...), with its version."""
+
+    answer: ClassicAnswer
+    at: datetime
+    event_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PositionChange:
+    """A person's position after an answer moved it."""
+
+    stakeholder_id: str
+    position: float
+    answers: int
+
+
+def prune(series: list[Point], now: datetime, window: timedelta) -> list[Point]:
+    """Keep the points inside the window plus the last one before it (the window's baseline).
+
+    ``series`` is sorted by time; the cut is found by bisection.
+    """
+    first_inside = bisect_left(series, now - window, key=lambda p: p[0])
+    return series[max(0, first_inside - 1) :]
+
+
+def add_point(series: list[Point], point: Point) -> None:
+    """Insert a point keeping the series sorted (appending is the common, in-order case)."""
+    if not series or series[-1] <= point:
+        series.append(point)
+    else:
+        insort(series, point)
+
+
+@dataclass
+class AccountState:
+    """Decayed states per person and dimension, the latest classic answers, recent positions and
+    evidence per person, the recorded divergence and mean, and the latest renewal moments."""
+
+    states: dict[StateKey, DecayedState] = field(default_factory=dict)
+    classic: dict[tuple[str, str], ClassicVersion] = field(default_factory=dict)
+    history: dict[str, list[Point]] = field(default_factory=dict)
+    evidence: dict[str, list[tuple[datetime, str]]] = field(default_factory=dict)
+    divergence_series: list[Point] = field(default_factory=list)
+    mean_series: list[Point] = field(default_factory=list)
+    renewal_moment_at: datetime | None = None
+    renewal_outcome_at: datetime | None = None
+
+    def fold(
+        self,
+        new: HeldAnswer,
+        *,
+        held: HeldAnswer | None,
+        metric: Metric,
+        score: float,
+        half_life: timedelta,
+        drop_window: timedelta,
+    ) -> list[PositionChange] | None:
+        """Fold a new version of an answer in (``held``: the version it replaces, if any).
+
+        Returns the positions it moved, or None when it does not count (an older version, a replay).
+        """
+        loaded = {key: self.states.get(key, EMPTY) for key in state_keys(new, held)}
+        changed = fold_answer(new, held=held, states=loaded, half_life=half_life)
+        if changed is None:
+            return None
+        self.states.update(changed)
+        self._remember_classic(new, metric, score)
+        self._remember_evidence(new, held)
+        moved = []
+        for stakeholder_id in sorted({key[0] for key in changed}):
+            state = self.states[(stakeholder_id, None)]
+            position = state.position
+            if position is None:
+                continue
+            history = self.history.setdefault(stakeholder_id, [])
+            add_point(history, (new.answer.at, position))
+            self.history[stakeholder_id] = prune(history, new.answer.at, drop_window)
+            moved.append(PositionChange(stakeholder_id, position, state.n))
+        return moved
+
+    def _remember_classic(self, new: HeldAnswer, metric: Metric, score: float) -> None:
+        if metric == "rating":
+            return
+        key = (new.stakeholder_id, metric)
+        prior = self.classic.get(key)
+        if prior is None or (new.answer.at, new.answer.event_id) > (prior.at, prior.event_id):
+            answer = ClassicAnswer(new.stakeholder_id, metric, score, new.answer.value)
+            self.classic[key] = ClassicVersion(answer, new.answer.at, new.answer.event_id)
+
+    def _remember_evidence(self, new: HeldAnswer, held: HeldAnswer | None) -> None:
+        # The latest current versions: a replaced version leaves (its successor ranks above it), so
+        # the list is the same whatever order the versions arrived in.
+        if held is not None:
+            replaced = self.evidence.get(held.stakeholder_id, [])
+            if (held.answer.at, held.answer.event_id) in replaced:
+                replaced.remove((held.answer.at, held.answer.event_id))
+        items = self.evidence.setdefault(new.stakeholder_id, [])
+        if (new.answer.at, new.answer.event_id) not in items:
+            items.append((new.answer.at, new.answer.event_id))
+        items.sort(reverse=True)
+        del items[EVIDENCE_PER_PERSON:]
+
+    def note_moment(self, moment: str, at: datetime) -> bool:
+        """Remember the latest renewal moments (they open and close the renewal window)."""
+        if moment == "renewal_approach" and (self.renewal_moment_at is None or self.renewal_moment_at < at):
+            self.renewal_moment_at = at
+            return True
+        if moment == "renewal_outcome" and (self.renewal_outcome_at is None or self.renewal_outcome_at < at):
+            self.renewal_outcome_at = at
+            return True
+        return False
+
+    def records(self, people: Mapping[str, PersonFacts]) -> list[StakeholderRecord]:
+        """Every person with a state or in the directory, as ``build_snapshot`` wants them."""
+        overall: dict[str, DecayedState] = {}
+        dimensions: dict[str, dict[str, DecayedState]] = {}
+        for (stakeholder_id, dimension), state in self.states.items():
+            if dimension is None:
+                overall[stakeholder_id] = state
+            else:
+                dimensions.setdefault(stakeholder_id, {})[dimension] = state
+        unknown = PersonFacts()
+        records = []
+        for stakeholder_id in sorted(overall.keys() | dimensions.keys() | people.keys()):
+            person = people.get(stakeholder_id, unknown)
+            records.append(
+                StakeholderRecord(
+                    stakeholder_id=stakeholder_id,
+                    role=person.role,
+                    side=person.side,
+                    influence=person.influence,
+                    state=overall.get(stakeholder_id, EMPTY),
+                    dimensions=dimensions.get(stakeholder_id, {}),
+                    known_since=person.known_since,
+                    evidence=tuple(event_id for _, event_id in self.evidence.get(stakeholder_id, ())),
+                    history=tuple(self.history.get(stakeholder_id, ())),
+                ),
+            )
+        return records
+
+    def snapshot(
+        self,
+        account_id: str,
+        as_of: datetime,
+        people: Mapping[str, PersonFacts],
+        *,
+        thresholds: Thresholds,
+        half_life: timedelta,
+        renewal_date: date | None = None,
+        evidence: Sequence[str] = (),
+    ) -> AccountSnapshot:
+        """The account's figures as of ``as_of``: what the rules read."""
+        client = [
+            version.answer
+            for (stakeholder_id, _), version in self.classic.items()
+            if people.get(stakeholder_id, PersonFacts()).side == "client"
+        ]
+        return build_snapshot(
+            account_id=account_id,
+            as_of=as_of,
+            stakeholders=self.records(people),
+            thresholds=thresholds,
+            half_life=half_life,
+            divergence_series=self.divergence_series,
+            mean_series=self.mean_series,
+            renewal_date=renewal_date,
+            renewal_moment_at=self.renewal_moment_at,
+            renewal_outcome_at=self.renewal_outcome_at,
+            classic=classic_scores(client),
+            evidence=evidence,
+        )
+
+    def record_series(self, snapshot: AccountSnapshot, window: timedelta) -> None:
+        """Record the snapshot's divergence and mean, pruned to the trend window."""
+        for series, value in (
+            (self.divergence_series, snapshot.divergence.gap if snapshot.divergence else None),
+            (self.mean_series, snapshot.account_mean),
+        ):
+            if value is not None:
+                add_point(series, (snapshot.as_of, value))
+                kept = prune(series, snapshot.as_of, window)
+                if len(kept) < len(series):
+                    series[:] = kept
