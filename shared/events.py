@@ -1,4 +1,4 @@
-"""Canonical event schemas of CONTRACT.md: what ingest accepts and what travels on Kafka.
+"""Canonical event schemas (docs/api.md, "Events"): what ingest accepts and what travels on Kafka.
 
 Every event is one of four types, told apart by the field ``type``. Validation is strict: times must
 be RFC 3339 strings with an offset, ids have bounded lengths, scores must lie on their scale. The
@@ -108,7 +108,7 @@ DEFAULT_SCALES: Final[dict[str, Scale]] = {
 class Identities(BaseModel):
     """Every id under which a vendor named the respondent and the organisation.
 
-    An extension to CONTRACT.md used by the vendor webhooks: the analyzer resolves these against the
+    Set by the vendor webhooks (docs/vendors/README.md, "Identities"): the analyzer resolves these against the
     directory (stakeholder ids, aliases, emails) when ``account_id``/``stakeholder_id`` are not known.
     """
 

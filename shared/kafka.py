@@ -1,6 +1,6 @@
 """Kafka plumbing shared by both services: durable producers, topic creation, broker probes.
 
-The semantics follow aiokafka's own docs (KAFKA.md): ``acks="all"`` with the idempotent producer,
+The semantics follow aiokafka's own docs: ``acks="all"`` with the idempotent producer,
 every send awaited with a bound (aiokafka has no ``max.block.ms``), and a producer that is rebuilt
 after a fatal error instead of staying stuck (e.g. on ``OutOfOrderSequenceNumber``).
 """
@@ -40,7 +40,7 @@ class Record:
 
 
 def build_producer(settings: ServiceSettings, *, client_id: str) -> AIOKafkaProducer:
-    """A producer with the durability settings of KAFKA.md."""
+    """A durable producer: ``acks="all"`` and idempotence (docs/architecture.md, "Processing guarantees")."""
     return AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         client_id=f"{settings.kafka_client_id_prefix}-{client_id}",

@@ -15,7 +15,7 @@ DEVELOPMENT_PLACEHOLDER_KEYS = frozenset({"dev-ingest-key", "dev-analyzer-key", 
 
 
 class Topics(BaseModel):
-    """Kafka topic names of CONTRACT.md (overridable so tests can isolate themselves)."""
+    """The public Kafka topic names of docs/api.md (overridable so tests can isolate themselves)."""
 
     events: str = "feedback.events.v1"
     alerts: str = "feedback.alerts.v1"

@@ -1,4 +1,4 @@
-"""Who an answer belongs to: resolving vendor identities against the directory (VENDORS.md).
+"""Who an answer belongs to: resolving vendor identities against the directory (docs/vendors/README.md).
 
 Order: the stakeholder id, then aliases, then an email equal to a known id or alias (emails are
 passed as plain identities, so the same lookups cover them). The account comes from the payload
@@ -27,7 +27,7 @@ async def attribute(session: AsyncSession, event: SurveyResponse) -> Attribution
     """The answer's account and person, or None while the directory cannot tell (keep it waiting)."""
     if event.account_id is not None and event.stakeholder_id is not None:
         # Both named directly by our own ids (the API's form; a Typeform hidden field, a vendor's
-        # external_id): the account exists from this event on, as CONTRACT.md says of any event.
+        # external_id): the account exists from this event on, as for any event (docs/api.md).
         named = await identities.account_for(session, event.account_id) or event.account_id
         person = await identities.person_for(session, event.stakeholder_id, account_id=named)
         return Attribution(named, person[1] if person else event.stakeholder_id)

@@ -1,6 +1,6 @@
 """The analyzer's Kafka consumer: one database transaction per batch, offsets committed after it.
 
-Semantics (KAFKA.md, DESIGN.md "Processing guarantees"): auto-commit is off; a batch of records is
+Semantics (docs/architecture.md, "Processing guarantees"): auto-commit is off; a batch of records is
 applied in one transaction that also records every processed ``event_id``; only after that commit
 are the offsets (last offset + 1 per partition) committed. A crash at any point replays records
 whose effects are either all committed (the ledger makes them no-ops) or all rolled back.

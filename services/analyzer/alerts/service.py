@@ -2,8 +2,8 @@
 
 The consumer (through ``assessment.py``, when the rules decide a transition) and the API (when a
 person acknowledges or resolves) both change alerts here, so every change is recorded and delivered
-the same way: the alert record of the public contract, a ``feedback.alerts.v1`` outbox row and one
-webhook delivery per matching subscription, in the caller's transaction.
+the same way: the alert record of the public contract (docs/api.md), a ``feedback.alerts.v1`` outbox
+row and one webhook delivery per matching subscription, in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ async def record_change(
 
 
 def alert_record(row: AlertRow, snap: AccountSnapshot | None, condition: dict[str, Any]) -> dict[str, Any]:
-    """The alert record of CONTRACT.md, keeping the last known figures when the condition is gone."""
+    """The alert record of docs/api.md, keeping the last known figures when the condition is gone."""
     previous = row.record or {}
     record = {
         "alert_id": row.alert_id,

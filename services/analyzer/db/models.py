@@ -197,7 +197,7 @@ class AccountModel(Base):
 
 
 class AlertRow(Base):
-    """One alert of CONTRACT.md: opened once per condition, updated, acknowledged, resolved."""
+    """One alert (docs/api.md, "Alerts"): opened once per condition, updated, acknowledged, resolved."""
 
     __tablename__ = "alerts"
 

@@ -48,7 +48,7 @@ class PositionPoint:
     side: str = "client"
 
     def as_dict(self) -> dict[str, object]:
-        """The ``positions`` entry of CONTRACT.md's alert record (``side`` only when supplier)."""
+        """The ``positions`` entry of the alert record (docs/api.md; ``side`` only when supplier)."""
         entry: dict[str, object] = {"role": self.role, "position": self.position, "confidence": self.confidence}
         if self.stakeholder_id is not None:
             entry["stakeholder_id"] = self.stakeholder_id
@@ -75,7 +75,7 @@ class Condition:
         return (self.type, self.key)
 
     def as_dict(self) -> dict[str, object]:
-        """The condition's part of CONTRACT.md's alert record (JSON-ready)."""
+        """The condition's part of the alert record of docs/api.md (JSON-ready)."""
         return {
             "type": self.type,
             "severity": self.severity,

@@ -1,6 +1,6 @@
 """Answers onto one scale (-1 … +1) and the classic account scores people already know.
 
-Every metric maps linearly onto -1 … +1 with +1 the best the scale allows (DESIGN.md). The classic
+Every metric maps linearly onto -1 … +1 with +1 the best the scale allows (docs/model.md). The classic
 scores (NPS, CSAT %, NetEasy) are kept beside it because the product's point is to show them next to
 the divergence they hide.
 """

@@ -2,7 +2,7 @@
 
 A stakeholder's position is their own decayed mean (``decay.DecayedState``); influence cancels
 inside one person, so it enters one level up: a role's position is the mean of its stakeholders'
-positions weighted by confidence x influence. DESIGN.md says "confidence-weighted"; weighting by
+positions weighted by confidence x influence (docs/model.md, "Choices and why"). Weighting by
 influence too is the same formula as pooling every answer with weight influence x decay, except
 that each person's answers are first summarised by their own position, so five end users answering
 weekly do not drown one procurement lead answering quarterly.

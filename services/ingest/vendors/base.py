@@ -329,8 +329,9 @@ def make_event(
 def require_identified(respondent: Respondent) -> None:
     """``UnusableAnswerError`` unless the respondent names a person in a form events accept.
 
-    The account may be missing: the analyzer then takes it from the resolved person (VENDORS.md), and
-    keeps the answer unattributed until the directory names them. Nothing is dropped.
+    The account may be missing: the analyzer then takes it from the resolved person, and keeps the
+    answer unattributed until the directory names them (docs/vendors/README.md, "Answers that name no
+    account"). Nothing is dropped.
     """
     if not _aliases((respondent.stakeholder_id, *respondent.stakeholder_ids)):
         raise UnusableAnswerError("the payload names no respondent (person id or email)")

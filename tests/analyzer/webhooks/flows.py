@@ -42,7 +42,7 @@ def webhook_settings(database_url: str, **overrides: Any) -> AnalyzerSettings:
 
 
 def create_alert(*, alert_id: str = "al_1", account_id: str = "acme", status: str = "open") -> dict[str, Any]:
-    """An alert record of CONTRACT.md."""
+    """An alert record (docs/api.md, "The alert record")."""
     return {
         "alert_id": alert_id,
         "type": "stakeholder_divergence",

@@ -1,4 +1,4 @@
-"""The eight alert rules of CONTRACT.md, pure functions of an ``AccountSnapshot``.
+"""The eight alert rules (docs/api.md, "Alert types"), pure functions of an ``AccountSnapshot``.
 
 Each rule returns the conditions that hold now. It is told which alerts are already active so that it
 can apply hysteresis (an active alert holds down to its ``clear`` level); the lifecycle then only
