@@ -39,9 +39,11 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(STAMP) kafka ## Benchmarks (real Kafka, SQLite and PostgreSQL); BENCH_ARGS=... to size them
+BENCH ?= ingest analyzer
+bench: $(STAMP) kafka ## Benchmarks on real Kafka, SQLite, PostgreSQL; BENCH=ingest|analyzer for one, BENCH_ARGS=... for its options
 	@bash deploy/local/ensure-postgres.sh
-	$(BIN)/python -m bench.analyzer $(BENCH_ARGS)
+	@bash deploy/local/ensure-wrk.sh
+	@for b in $(BENCH); do echo "== bench.$$b"; $(BIN)/python -m bench.$$b $(BENCH_ARGS) || exit 1; done
 
 migrate: $(STAMP) ## Apply database migrations to DATABASE_URL (default: SQLite in ./var)
 	$(BIN)/python -m services.analyzer migrate

@@ -8,6 +8,7 @@ renewal approach). The same seed always gives the same events in the same order.
 from __future__ import annotations
 
 import random
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -125,3 +126,27 @@ def history(account_id: str, count: int, *, seed: int = 11) -> list[dict[str, An
     body = answers(rng, account_id, persons, count)
     body.sort(key=lambda e: e["occurred_at"])
     return people + body
+
+
+def sample_events(count: int) -> list[dict[str, Any]]:
+    """``count`` distinct survey answers as a client posts them (ids given, yesterday's times)."""
+    when = (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0)
+    metrics = (("nps", 0, 10), ("csat", 1, 5), ("ces", 1, 7))
+    events = []
+    for index in range(count):
+        metric, low, high = metrics[index % len(metrics)]
+        events.append(
+            {
+                "type": "survey_response",
+                "event_id": f"bench-{uuid.uuid4().hex}",
+                "account_id": f"acct-{index % 500:04d}",
+                "stakeholder_id": f"person-{index % 4000:05d}@example.com",
+                "metric": metric,
+                "score": low + index % (high - low + 1),
+                "dimension": ("support", "product", "value", "relationship")[index % 4],
+                "moment": "support_close",
+                "occurred_at": (when + timedelta(seconds=index % 3600)).isoformat().replace("+00:00", "Z"),
+                "comment": "Quick answer, the second line fixed it the same day.",
+            },
+        )
+    return events

@@ -295,8 +295,17 @@ def event_key(event: Event) -> str:
 
 
 def encode_event(event: Event) -> bytes:
-    """Serialise an event for Kafka: compact JSON without null fields."""
-    return event.model_dump_json(exclude_none=True).encode()
+    """Serialise an event for Kafka: compact JSON without null fields, with its id.
+
+    An event without an id gets the one ``assign_event_id`` derives, in the same single encoding:
+    the id is the digest of the event's JSON without it, and since ``event_id`` is the first field,
+    the record is that JSON with the id put in front.
+    """
+    if event.event_id is not None:
+        return event.model_dump_json(exclude_none=True).encode()
+    canonical = event.model_dump_json(exclude={"event_id"}, exclude_none=True)
+    event.event_id = str(uuid.uuid5(_EVENT_ID_NAMESPACE, canonical))
+    return f'{{"event_id":"{event.event_id}",{canonical[1:]}'.encode()
 
 
 def decode_event(raw: bytes) -> Event:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import ErrorBody, error_response
@@ -94,7 +96,20 @@ class HttpMetrics:
 
         @app.get("/metrics", include_in_schema=False)
         async def metrics() -> Response:
-            return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+            return Response(generate_latest(self.scrape_registry()), media_type=CONTENT_TYPE_LATEST)
+
+    def scrape_registry(self) -> CollectorRegistry:
+        """What ``/metrics`` exposes: this process's registry, or every worker's when there are several.
+
+        With ``PROMETHEUS_MULTIPROC_DIR`` set (ingest sets it before starting several workers), each
+        worker writes its counters to files there and any worker answering a scrape sums them all.
+        """
+        directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if not directory:
+            return self.registry
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+        return registry
 
 
 class _MeasureRequests:

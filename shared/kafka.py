@@ -11,10 +11,12 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.partitioner import DefaultPartitioner, murmur2
 
 from shared.settings import ServiceSettings
 
@@ -39,6 +41,21 @@ class Record:
     headers: tuple[tuple[str, bytes], ...] = ()
 
 
+# aiokafka's murmur2 is pure Python and runs for every record; keys (accounts) repeat, so the hash
+# is worth remembering. Same function, same partitions as any other Kafka client's default.
+_murmur2 = lru_cache(maxsize=65_536)(murmur2)
+_random_partition = DefaultPartitioner()
+
+
+def partition_for(key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
+    """Kafka's default partitioner (murmur2 of the key), with the hash of recent keys cached."""
+    if key is None:
+        chosen: int = _random_partition(key, all_partitions, available)
+        return chosen
+    index: int = _murmur2(key) & 0x7FFFFFFF
+    return all_partitions[index % len(all_partitions)]
+
+
 def build_producer(settings: ServiceSettings, *, client_id: str) -> AIOKafkaProducer:
     """A durable producer: ``acks="all"`` and idempotence (docs/architecture.md, "Processing guarantees")."""
     return AIOKafkaProducer(
@@ -47,6 +64,7 @@ def build_producer(settings: ServiceSettings, *, client_id: str) -> AIOKafkaProd
         acks="all",
         enable_idempotence=True,
         linger_ms=2,
+        partitioner=partition_for,
         request_timeout_ms=int(settings.kafka_request_timeout_s * 1000),
         compression_type=None,
     )

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Counter
 
 from services.ingest.api import events, webhooks
-from services.ingest.ratelimit import RateLimiter
+from services.ingest.ratelimit import Limiter, RateLimiter, SharedRateLimiter
 from services.ingest.service import EventPublisher
 from services.ingest.settings import IngestSettings
 from services.ingest.vendors import build_adapters
@@ -48,10 +48,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.kafka = kafka
     app.state.publisher = EventPublisher(kafka, settings.topics, timeout_s=settings.ingest_publish_timeout_s)
-    app.state.rate_limiter = RateLimiter(
-        rate_per_s=settings.ingest_rate_limit_per_s,
-        burst=settings.ingest_rate_limit_burst,
-    )
+    app.state.rate_limiter = _rate_limiter(settings)
     app.state.vendor_adapters = build_adapters(
         zendesk_max_skew=timedelta(seconds=settings.webhook_timestamp_tolerance_s),
         delighted_account_property=settings.delighted_account_property,
@@ -75,6 +72,17 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app.include_router(webhooks.router)
     _document_event_schemas(app, max_batch=settings.ingest_max_batch_events)
     return app
+
+
+def _rate_limiter(settings: IngestSettings) -> Limiter:
+    """In-process buckets, or the table shared by the workers when there is a state directory."""
+    if settings.ingest_state_dir is None:
+        return RateLimiter(rate_per_s=settings.ingest_rate_limit_per_s, burst=settings.ingest_rate_limit_burst)
+    return SharedRateLimiter(
+        settings.ingest_state_dir / "rate-limits",
+        rate_per_s=settings.ingest_rate_limit_per_s,
+        burst=settings.ingest_rate_limit_burst,
+    )
 
 
 def _document_event_schemas(app: FastAPI, *, max_batch: int) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from services.ingest.ratelimit import RateLimiter
+from services.ingest.ratelimit import Limiter, retry_after
 from services.ingest.service import EventPublisher
 from services.ingest.settings import IngestSettings
 from shared.auth import require_api_key
@@ -25,15 +25,15 @@ def get_publisher(request: Request) -> EventPublisher:
     return publisher
 
 
-def get_rate_limiter(request: Request) -> RateLimiter:
+def get_rate_limiter(request: Request) -> Limiter:
     """The app's rate limiter."""
-    limiter: RateLimiter = request.app.state.rate_limiter
+    limiter: Limiter = request.app.state.rate_limiter
     return limiter
 
 
 SettingsDep = Annotated[IngestSettings, Depends(get_settings)]
 PublisherDep = Annotated[EventPublisher, Depends(get_publisher)]
-RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+RateLimiterDep = Annotated[Limiter, Depends(get_rate_limiter)]
 
 
 def authenticated_client(
@@ -47,8 +47,8 @@ def authenticated_client(
 ClientDep = Annotated[str, Depends(authenticated_client)]
 
 
-def charge(limiter: RateLimiter, client: str, events: int) -> None:
+def charge(limiter: Limiter, client: str, events: int) -> None:
     """Take ``events`` tokens from the client's bucket or raise 429 with ``Retry-After``."""
     wait = limiter.acquire(client, events)
     if wait > 0:
-        raise RateLimited(limiter.retry_after(wait))
+        raise RateLimited(retry_after(wait))

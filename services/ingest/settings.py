@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -16,6 +17,11 @@ class IngestSettings(ServiceSettings):
 
     ingest_host: str = "0.0.0.0"  # noqa: S104 - a service listens on all interfaces in a container
     ingest_port: int = Field(default=8000, ge=1, le=65535)
+    # Worker processes serving the port (uvicorn's supervisor); rate limits and metrics are shared.
+    ingest_workers: int = Field(default=1, ge=1, le=64)
+    # Where several workers share their rate-limit table and metrics (a fresh temporary folder when
+    # unset); cleared at start.
+    ingest_state_dir: Path | None = None
     ingest_api_keys: ApiKeys = Field(default_factory=list)
     ingest_max_batch_events: int = Field(default=500, ge=1, le=10_000)
     ingest_max_body_bytes: int = Field(default=1_048_576, ge=1024)
