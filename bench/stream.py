@@ -12,6 +12,8 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from shared.limits import DEFAULT_SCALE_BOUNDS
+
 ROLES = ("procurement", "it", "finance", "end_user", "executive_sponsor", "champion", "legal")
 START = datetime(2025, 11, 1, tzinfo=UTC)
 YEAR = timedelta(days=365)
@@ -131,7 +133,7 @@ def history(account_id: str, count: int, *, seed: int = 11) -> list[dict[str, An
 def sample_events(count: int) -> list[dict[str, Any]]:
     """``count`` distinct survey answers as a client posts them (ids given, yesterday's times)."""
     when = (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0)
-    metrics = (("nps", 0, 10), ("csat", 1, 5), ("ces", 1, 7))
+    metrics = [(metric, int(low), int(high)) for metric, (low, high, _) in DEFAULT_SCALE_BOUNDS.items()]
     events = []
     for index in range(count):
         metric, low, high = metrics[index % len(metrics)]

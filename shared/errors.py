@@ -11,9 +11,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 log = logging.getLogger(__name__)
 
@@ -116,12 +117,20 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         return error_response(422, "validation_error", _validation_detail(exc))
 
+    async def on_client_gone(request: Request, _: Exception) -> Response:
+        # The client closed the connection before its body arrived (a load balancer's timeout, a
+        # load generator stopping): nobody reads an answer, and it is no error of ours. 499 is
+        # the status proxies record for it, so it shows in the request metrics.
+        log.info("client disconnected before its request was read", extra={"path": request.url.path})
+        return Response(status_code=499)
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         # A bug: logged with its traceback, answered in the one error shape without internals.
         log.error("unhandled error", extra={"path": request.url.path}, exc_info=exc)
         return error_response(500, "internal_error", "an unexpected error occurred; it has been logged")
 
     app.add_exception_handler(AppError, on_app_error)
+    app.add_exception_handler(ClientDisconnect, on_client_gone)
     app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)

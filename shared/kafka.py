@@ -64,6 +64,10 @@ def build_producer(settings: ServiceSettings, *, client_id: str) -> AIOKafkaProd
         acks="all",
         enable_idempotence=True,
         linger_ms=2,
+        # aiokafka keeps one batch per partition open and one request per broker in flight; a
+        # sender waits while its partition's batch is full. At the default 16 KiB, 32 clients
+        # posting 100-event batches queued behind each other for up to seconds (docs/benchmarks.md).
+        max_batch_size=262_144,
         partitioner=partition_for,
         request_timeout_ms=int(settings.kafka_request_timeout_s * 1000),
         compression_type=None,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -89,9 +88,16 @@ class _BatchBody(BaseModel):
     events: list[Event]
 
 
-# A run of characters that could be a number longer than load_json allows (it may as well be part of
-# a string: then the careful path decides).
-_LONG_NUMBER: Final = re.compile(rb"[-+.0-9eE]{%d,}" % (MAX_NUMBER_CHARS + 1))
+# Bytes that can make up a JSON number map to "0", everything else to " ": a run of more than
+# MAX_NUMBER_CHARS zeros in the translation is a number load_json would refuse (or part of a string,
+# which the careful path then decides). translate and ``in`` are linear scans in C, where a regex
+# for the same run cost a tenth of a batch request in the profile.
+_NUMBERISH: Final = bytes(ord("0") if chr(b) in "+-.0123456789eE" else ord(" ") for b in range(256))
+_LONG_RUN: Final = b"0" * (MAX_NUMBER_CHARS + 1)
+
+
+def _may_hold_long_number(body: bytes) -> bool:
+    return _LONG_RUN in body.translate(_NUMBERISH)
 
 
 def read_events(body: bytes, *, policy: TimePolicy, max_batch: int | None = None) -> list[Event]:
@@ -104,7 +110,7 @@ def read_events(body: bytes, *, policy: TimePolicy, max_batch: int | None = None
     a batch of the wrong length, and a journey moment with attributes (the only free-form part of an
     event, whose nesting and numbers the careful path bounds).
     """
-    events = None if _LONG_NUMBER.search(body) else _validate_fast(body, batch=max_batch is not None)
+    events = None if _may_hold_long_number(body) else _validate_fast(body, batch=max_batch is not None)
     if (
         events is None
         or (max_batch is not None and not 1 <= len(events) <= max_batch)

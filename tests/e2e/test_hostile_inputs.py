@@ -7,6 +7,8 @@ keeps consuming.
 from __future__ import annotations
 
 import json
+import re
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -186,3 +188,24 @@ async def _analyzer_api_refuses_what_it_cannot_answer(client: httpx.AsyncClient)
         json={"url": "http://metadata.google.internal/computeMetadata/v1/", "event_types": ["alert.opened"]},
     )
     assert metadata.status_code == 422, metadata.text
+
+
+async def test_a_client_gone_before_its_body_arrived_is_no_error(ingest: ServiceProcess) -> None:
+    # A body announced at 1000 bytes, 10 sent, then the connection closed: the way a load balancer's
+    # timeout or a load generator's stop looks to the server.
+    with socket.create_connection(("127.0.0.1", ingest.port), timeout=5) as sock:
+        sock.sendall(
+            b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + f"Authorization: Bearer {INGEST_KEY}\r\nContent-Length: 1000\r\n\r\n".encode()
+            + b'{"type": "'
+        )
+    pattern = re.compile(r'http_requests_total\{method="POST",route="/v1/events",service="ingest",status="499"\} 1\.0')
+
+    async def scrape() -> str:
+        async with httpx.AsyncClient(timeout=5) as client:
+            return (await client.get(f"{ingest.url}/metrics")).text
+
+    await wait_for_value(scrape, lambda text: pattern.search(text) is not None, what="a 499 in the metrics")
+    log = ingest.log_path.read_text()
+    assert "unhandled error" not in log
+    assert "Exception in ASGI application" not in log

@@ -9,7 +9,7 @@ from functools import lru_cache
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel
 
-from services.ingest.deps import ClientDep, PublisherDep, RateLimiterDep, SettingsDep, charge
+from services.ingest.deps import authenticated_caller
 from services.ingest.service import read_events
 from shared.errors import ERROR_RESPONSES, ErrorBody
 
@@ -60,17 +60,13 @@ def _accepted(ids: list[str], *, single: bool) -> Response:
     openapi_extra=_body_schema("#/components/schemas/Event"),
     summary="Publish one event",
 )
-async def post_event(
-    request: Request,
-    client: ClientDep,
-    settings: SettingsDep,
-    publisher: PublisherDep,
-    limiter: RateLimiterDep,
-) -> Response:
+async def post_event(request: Request) -> Response:
     """Validate one event and answer 202 once Kafka has it (acks=all)."""
-    events = read_events(await request.body(), policy=settings.time_policy)
-    charge(limiter, _client_label(client), 1)
-    ids = await publisher.publish(events, source="api")
+    caller = await authenticated_caller(request)  # called, not injected: see services/ingest/deps.py
+    ingest = caller.ingest
+    events = read_events(await request.body(), policy=ingest.settings.time_policy)
+    ingest.charge(_client_label(caller.key), 1)
+    ids = await ingest.publisher.publish(events, source="api")
     return _accepted(ids, single=True)
 
 
@@ -83,16 +79,12 @@ async def post_event(
     openapi_extra=_body_schema("#/components/schemas/EventBatch"),
     summary="Publish a batch of events",
 )
-async def post_batch(
-    request: Request,
-    client: ClientDep,
-    settings: SettingsDep,
-    publisher: PublisherDep,
-    limiter: RateLimiterDep,
-) -> Response:
+async def post_batch(request: Request) -> Response:
     """Validate every event first (one bad event refuses the whole batch), then publish them all."""
+    caller = await authenticated_caller(request)
+    ingest, settings = caller.ingest, caller.ingest.settings
     body = await request.body()
     events = read_events(body, policy=settings.time_policy, max_batch=settings.ingest_max_batch_events)
-    charge(limiter, _client_label(client), len(events))
-    ids = await publisher.publish(events, source="api")
+    ingest.charge(_client_label(caller.key), len(events))
+    ids = await ingest.publisher.publish(events, source="api")
     return _accepted(ids, single=False)

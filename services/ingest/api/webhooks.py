@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel
 
-from services.ingest.deps import PublisherDep, RateLimiterDep, SettingsDep, charge
+from services.ingest.deps import IngestDep
 from services.ingest.service import check_times
 from services.ingest.vendors import PayloadError, SignatureError, VendorAdapter
 from shared.errors import ErrorBody, InvalidRequest, NotFound, Unauthorized
@@ -45,11 +45,10 @@ async def receive(
     source: str,
     request: Request,
     response: Response,
-    settings: SettingsDep,
-    publisher: PublisherDep,
-    limiter: RateLimiterDep,
+    ingest: IngestDep,
 ) -> WebhookAccepted:
     """Verify the vendor's signature, map the payload onto ``survey_response`` events, publish them."""
+    settings = ingest.settings
     secret = settings.vendor_secret(source)
     adapters: dict[str, VendorAdapter] = request.app.state.vendor_adapters
     adapter = adapters.get(source)
@@ -80,7 +79,7 @@ async def receive(
     except InvalidRequest:
         request.app.state.vendor_metrics.labels(source, "invalid_time").inc()
         raise
-    charge(limiter, f"vendor:{source}", len(result.events))
-    ids = await publisher.publish(list(result.events), source=source)
+    ingest.charge(f"vendor:{source}", len(result.events))
+    ids = await ingest.publisher.publish(list(result.events), source=source)
     request.app.state.vendor_metrics.labels(source, "published").inc(len(ids))
     return WebhookAccepted(accepted=len(ids), event_ids=ids, ignored_reason=result.reason)
