@@ -4,12 +4,15 @@ Supervises the two services: one that exits is restarted with backoff, and the o
 Ctrl-C, SIGTERM and SIGHUP stop everything it started.
 
 Fills in development defaults only for variables that are neither in the environment nor in
-``.env`` and prints the names it filled in. Uses the broker at ``KAFKA_BOOTSTRAP_SERVERS`` when one
-answers there; otherwise starts the embedded broker (deploy/kafka/broker.py) on that port.
+``.env`` and prints the names it filled in. With ``KAFKA_BOOTSTRAP_SERVERS`` set (environment or
+``.env``), uses that broker; otherwise starts the embedded broker (deploy/kafka/broker.py) on
+127.0.0.1:9092, and refuses to start when something else already listens there: a broker it did not
+start (say, one left running by a crashed earlier run) is never adopted silently.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -34,6 +37,28 @@ DEV_DEFAULTS = {
     "ANALYZER_API_KEYS": "dev-analyzer-key",
     "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
 }
+
+
+EMBEDDED_BOOTSTRAP = "127.0.0.1:9092"
+
+
+def choose_broker(told: str, embedded: str) -> tuple[str, bool]:
+    """The bootstrap servers to use, and whether to start the embedded broker there.
+
+    A broker named in ``KAFKA_BOOTSTRAP_SERVERS`` (``told``) is used as it is. Otherwise the embedded
+    broker is started on ``embedded``, unless something already listens there: a process make run did
+    not start is never adopted silently (it may be a broker left behind whose data is gone).
+    """
+    if told:
+        return told, False
+    host, _, port = embedded.rpartition(":")
+    if port_open(host, int(port)):
+        raise RuntimeError(
+            f"something already listens on {embedded}, and make run did not start it: stop it (a broker "
+            "left by an earlier run shows in `pgrep -af kafka.Kafka`), or set "
+            f"KAFKA_BOOTSTRAP_SERVERS={embedded} to use it"
+        )
+    return embedded, True
 
 
 def fill_defaults(env: dict[str, str], dotenv: dict[str, str | None]) -> list[str]:
@@ -66,6 +91,23 @@ class Stop(Exception):
 
 def _on_stop_signal(signum: int, _frame: object) -> None:
     raise Stop(signal.Signals(signum).name)
+
+
+def stop_with_parent() -> None:
+    """Ask Linux for a SIGTERM when the parent (``make``) dies.
+
+    ``make run`` is make running this module: a SIGTERM sent to make kills make alone, and would
+    leave this supervisor, the services and the broker running without it. With the parent-death
+    signal set, its death reaches here as SIGTERM and stops everything. Elsewhere than Linux a
+    no-op.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() == 1:  # the parent died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 @dataclass
@@ -104,6 +146,7 @@ def main() -> int:
     """Start everything, print where it listens, stop it all on Ctrl-C, SIGTERM or SIGHUP."""
     signal.signal(signal.SIGTERM, _on_stop_signal)
     signal.signal(signal.SIGHUP, _on_stop_signal)
+    stop_with_parent()
     env = dict(os.environ)
     dotenv = dotenv_values(REPO / ".env") if (REPO / ".env").exists() else {}
     filled = fill_defaults(env, dotenv)
@@ -113,13 +156,14 @@ def main() -> int:
     def setting(name: str, default: str) -> str:
         return env.get(name) or dotenv.get(name) or default
 
-    bootstrap = setting("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    host, _, port = bootstrap.split(",")[0].rpartition(":")
+    told = setting("KAFKA_BOOTSTRAP_SERVERS", "")
     broker: KafkaBroker | None = None
     children: list[subprocess.Popen[bytes]] = []
     try:
-        if port_open(host or "127.0.0.1", int(port)):
-            print(f"using the Kafka broker already listening on {bootstrap}")
+        bootstrap, start_own = choose_broker(told, EMBEDDED_BOOTSTRAP)
+        port = bootstrap.rpartition(":")[2]
+        if not start_own:
+            print(f"using the Kafka broker at {bootstrap} (KAFKA_BOOTSTRAP_SERVERS)")
         else:
             print(f"starting the embedded Kafka broker on {bootstrap} (first run downloads it with Maven)...")
             started = time.monotonic()

@@ -12,7 +12,7 @@ from services.analyzer.settings import AnalyzerSettings
 from shared.auth import require_api_key
 
 
-async def get_settings(request: Request) -> AnalyzerSettings:
+def get_settings(request: Request) -> AnalyzerSettings:
     """The settings the app was created with."""
     settings: AnalyzerSettings = request.app.state.settings
     return settings
@@ -42,7 +42,7 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 WriterSessionDep = Annotated[AsyncSession, Depends(get_writer_session)]
 
 
-async def authenticated_client(
+def authenticated_client(
     settings: SettingsDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> str:

@@ -67,6 +67,10 @@ class EventProcessor:
             event = decode_event(raw)
         except (ValidationError, ValueError) as exc:
             raise ValueError(f"undecodable event: {exc}") from exc
+        if event.event_id is None:
+            # Ingest always gives one; a record from another producer must carry its own, since the
+            # id is what makes a replay change nothing.
+            raise ValueError("undecodable event: event_id is required on the topic")
         reason = self.time_policy.violation(event.occurred_at, datetime.now(UTC))
         if reason is not None:
             raise ValueError(f"event time outside the accepted window: {reason}")

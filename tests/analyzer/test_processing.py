@@ -98,3 +98,14 @@ async def test_poison_records_go_to_the_outbox_dlq_once_and_do_not_block_the_bat
             assert dlq[1].value["source"] == {"topic": "feedback.events.v1", "partition": 0, "offset": 1}
             outcomes = await session.scalars(select(ProcessedEvent.outcome).order_by(ProcessedEvent.offset))
             assert list(outcomes) == ["dead_lettered", "dead_lettered", "applied"]
+
+
+async def test_a_record_without_event_id_is_dead_lettered_with_the_reason(database_url: str) -> None:
+    # Ingest always gives an id; another producer writing to the topic might not.
+    body = {k: v for k, v in create_survey().items() if k != "event_id"}
+    async with sessions_for(database_url) as sessions:
+        assert await apply_all(sessions, [dumps(body), create_survey(event_id="ok")]) == ["dead_lettered", "applied"]
+        async with sessions() as session:
+            query = select(OutboxMessage).where(OutboxMessage.topic == "feedback.dlq.v1")
+            [dead] = list(await session.scalars(query))
+            assert "event_id is required" in dead.value["reason"]
