@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import re
 import sys
 import tempfile
@@ -30,14 +28,11 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from bench import stream
-from deploy.kafka.broker import REPO, KafkaBroker, start_broker
+from bench.report import machine, publish
+from deploy.kafka.broker import KafkaBroker, start_broker
 from tests.harness.databases import create_database
 from tests.harness.postgres import PostgresCluster, start_cluster
 from tests.harness.processes import ServiceProcess
-
-RESULTS = REPO / "docs" / "benchmarks"
-DOC = REPO / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- analyzer-table:begin -->", "<!-- analyzer-table:end -->"
 
 
 @dataclass
@@ -199,20 +194,6 @@ async def fill_more(bootstrap: str, topic: str, events: list[dict[str, Any]]) ->
         await producer.stop()
 
 
-def machine() -> dict[str, Any]:
-    """What the figures were measured on."""
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if "model name" in line
-        ),
-        platform.processor(),
-    )
-    mem = int(Path("/proc/meminfo").read_text().split()[1]) // 1024 // 1024
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": mem, "python": platform.python_version()}
-
-
 def render(runs: list[Run], host: dict[str, Any], args: argparse.Namespace) -> str:
     """The Markdown table of a run, with the machine and the stream it measured."""
     lines = [
@@ -229,13 +210,6 @@ def render(runs: list[Run], host: dict[str, Any], args: argparse.Namespace) -> s
             f"| {r.name} | {r.backend} | {r.events:,} | {r.seconds} | {r.events_per_s:,} | {r.peak_rss_mib} | {rss} |"
         )
     return "\n".join(lines)
-
-
-def write_table(table: str) -> None:
-    """Replace the analyzer table in docs/benchmarks.md (between its markers)."""
-    text = DOC.read_text()
-    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-    DOC.write_text(text[:start] + "\n" + table + "\n" + text[end:])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -278,25 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         broker.stop()
         if cluster is not None:
             cluster.stop()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"analyzer-{args.label}.json"
-    out.write_text(
-        json.dumps(
-            {
-                "label": args.label,
-                "machine": machine(),
-                "stream": {"events": args.events, "accounts": args.accounts},
-                "runs": [asdict(r) for r in runs],
-            },
-            indent=2,
-        )
-        + "\n",
-    )
-    table = render(runs, machine(), args)
-    print("\n" + table)
-    if args.label == "current":
-        write_table(table)
-    print(f"\nwritten {out.relative_to(REPO)}")
+    record = {"stream": {"events": args.events, "accounts": args.accounts}, "runs": [asdict(r) for r in runs]}
+    publish("analyzer", args.label, record, render(runs, machine(), args))
     return 0
 
 

@@ -34,13 +34,11 @@ from typing import Any
 
 import httpx
 
-from bench.analyzer import RESULTS, machine
+from bench.report import machine, publish
 from bench.stream import sample_events
 from deploy.kafka.broker import REPO, KafkaBroker, free_port, start_broker
 from tests.harness.processes import ServiceProcess
 
-DOC = REPO / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- ingest-table:begin -->", "<!-- ingest-table:end -->"
 API_KEY = "bench-ingest-key"
 BATCH = 100
 
@@ -274,13 +272,6 @@ def render(summary: dict[str, dict[str, float]], host: dict[str, Any], args: arg
     return "\n".join(lines)
 
 
-def write_table(table: str) -> None:
-    """Replace the ingest table in docs/benchmarks.md (between its markers)."""
-    text = DOC.read_text()
-    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-    DOC.write_text(text[:start] + "\n" + table + "\n" + text[end:])
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the ingest benchmark; print the table; write the JSON."""
     parser = argparse.ArgumentParser(prog="python -m bench.ingest")
@@ -349,27 +340,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"legs with errors: {failed}; see the logs in {workdir}", file=sys.stderr)
         return 1
     summary = summarise(legs)
-    host = machine()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"ingest-{args.label}.json"
-    out.write_text(
-        json.dumps(
-            {
-                "label": args.label,
-                "machine": host,
-                "args": vars(args),
-                "summary": summary,
-                "legs": [asdict(leg) for leg in legs],
-            },
-            indent=2,
-        )
-        + "\n",
-    )
-    table = render(summary, host, args)
-    print("\n" + table)
-    if args.label == "current":
-        write_table(table)
-    print(f"\nwritten {out.relative_to(REPO)}")
+    record = {"args": vars(args), "summary": summary, "legs": [asdict(leg) for leg in legs]}
+    publish("ingest", args.label, record, render(summary, machine(), args))
     return 0
 
 
