@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry, Counter
 
 from services.ingest.api import events, webhooks
+from services.ingest.authguard import AuthGuard
 from services.ingest.deps import Ingest
 from services.ingest.ratelimit import Limiter, RateLimiter, SharedRateLimiter
 from services.ingest.service import EventPublisher
@@ -47,10 +48,29 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.kafka = kafka
+    registry = CollectorRegistry()
+    auth_outcomes = Counter(
+        "ingest_auth_failures_total",
+        "Requests that failed authentication (refused: 401) or came while their address or key had "
+        "no failures left (limited: 429)",
+        ["outcome"],
+        registry=registry,
+    )
     app.state.ingest = Ingest(
         settings=settings,
         publisher=EventPublisher(kafka, settings.topics, timeout_s=settings.ingest_publish_timeout_s),
-        limiter=_rate_limiter(settings),
+        limiter=_rate_limiter(
+            settings, "rate-limits", settings.ingest_rate_limit_per_s, settings.ingest_rate_limit_burst
+        ),
+        guard=AuthGuard(
+            _rate_limiter(
+                settings,
+                "auth-failures",
+                settings.ingest_auth_failures_per_min / 60,
+                settings.ingest_auth_failure_burst,
+            ),
+            auth_outcomes,
+        ),
     )
     app.state.vendor_adapters = build_adapters(
         zendesk_max_skew=timedelta(seconds=settings.webhook_timestamp_tolerance_s),
@@ -58,7 +78,6 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.ingest_max_body_bytes)
-    registry = CollectorRegistry()
     HttpMetrics(registry, "ingest").install(app)
     app.state.vendor_metrics = Counter(
         "ingest_vendor_deliveries_total",
@@ -87,15 +106,11 @@ def _add_routes(app: FastAPI, router: APIRouter) -> None:
     app.router.routes.extend(router.routes)
 
 
-def _rate_limiter(settings: IngestSettings) -> Limiter:
-    """In-process buckets, or the table shared by the workers when there is a state directory."""
+def _rate_limiter(settings: IngestSettings, name: str, rate_per_s: float, burst: int) -> Limiter:
+    """In-process buckets, or a table shared by the workers when there is a state directory."""
     if settings.ingest_state_dir is None:
-        return RateLimiter(rate_per_s=settings.ingest_rate_limit_per_s, burst=settings.ingest_rate_limit_burst)
-    return SharedRateLimiter(
-        settings.ingest_state_dir / "rate-limits",
-        rate_per_s=settings.ingest_rate_limit_per_s,
-        burst=settings.ingest_rate_limit_burst,
-    )
+        return RateLimiter(rate_per_s=rate_per_s, burst=burst)
+    return SharedRateLimiter(settings.ingest_state_dir / name, rate_per_s=rate_per_s, burst=burst)
 
 
 def _document_event_schemas(app: FastAPI, *, max_batch: int) -> None:

@@ -14,11 +14,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from services.ingest.authguard import AuthGuard
 from services.ingest.ratelimit import Limiter, retry_after
 from services.ingest.service import EventPublisher
 from services.ingest.settings import IngestSettings
-from shared.auth import require_api_key
-from shared.errors import RateLimited
+from shared.auth import bearer_token, require_api_key
+from shared.errors import RateLimited, Unauthorized
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,7 @@ class Ingest:
     settings: IngestSettings
     publisher: EventPublisher
     limiter: Limiter
+    guard: AuthGuard
 
     def charge(self, client: str, events: int) -> None:
         """Take ``events`` tokens from the client's bucket or raise 429 with ``Retry-After``."""
@@ -50,10 +52,26 @@ async def get_ingest(request: Request) -> Ingest:
     return ingest
 
 
+def client_address(request: Request) -> str:
+    """The client's address (already the forwarded one when the peer is a trusted proxy)."""
+    return request.client.host if request.client else "unknown"
+
+
 async def authenticated_caller(request: Request) -> Caller:
-    """The caller, its key checked in constant time against ``INGEST_API_KEYS`` (401 otherwise)."""
+    """The caller, its key checked in constant time against ``INGEST_API_KEYS``.
+
+    401 for a wrong or missing key; 429 while the address or the presented key has spent its
+    failures (``AuthGuard``).
+    """
     ingest: Ingest = request.app.state.ingest
-    key = require_api_key(request.headers.get("authorization"), ingest.settings.ingest_api_keys)
+    header = request.headers.get("authorization")
+    address, presented = client_address(request), bearer_token(header)
+    ingest.guard.refuse_if_exhausted(address, presented)
+    try:
+        key = require_api_key(header, ingest.settings.ingest_api_keys)
+    except Unauthorized:
+        ingest.guard.failed(address, presented)
+        raise
     return Caller(key, ingest)
 
 

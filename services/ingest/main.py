@@ -40,7 +40,13 @@ def main() -> int:
     settings = IngestSettings()
     configure_logging(settings.log_level)
     if settings.ingest_workers == 1:
-        uvicorn.run(create_app(settings), host=settings.ingest_host, port=settings.ingest_port, **SERVER_OPTIONS)
+        uvicorn.run(
+            create_app(settings),
+            host=settings.ingest_host,
+            port=settings.ingest_port,
+            forwarded_allow_ips=settings.ingest_trusted_proxies,
+            **SERVER_OPTIONS,
+        )
         return 0
     # Several workers share one listening socket. What must hold across them lives in files every
     # worker maps: the rate-limit table and Prometheus' per-process counters, summed at each scrape.
@@ -49,7 +55,8 @@ def main() -> int:
     metrics = state / "metrics"
     shutil.rmtree(metrics, ignore_errors=True)  # counters of an earlier run are not this run's
     metrics.mkdir(parents=True)
-    (state / "rate-limits").unlink(missing_ok=True)
+    for table in ("rate-limits", "auth-failures"):
+        (state / table).unlink(missing_ok=True)
     os.environ["INGEST_STATE_DIR"] = str(state)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
     try:
@@ -59,6 +66,7 @@ def main() -> int:
             workers=settings.ingest_workers,
             host=settings.ingest_host,
             port=settings.ingest_port,
+            forwarded_allow_ips=settings.ingest_trusted_proxies,
             **SERVER_OPTIONS,
         )
     finally:

@@ -24,8 +24,11 @@ from typing import Protocol
 class Limiter(Protocol):
     """What the routes need of a rate limiter."""
 
-    def acquire(self, client: str, cost: int = 1, *, now: float | None = None) -> float:
-        """Take ``cost`` tokens; return 0 if allowed, else the seconds until it would be."""
+    def acquire(self, client: str, cost: int = 1, *, now: float | None = None, dry_run: bool = False) -> float:
+        """Take ``cost`` tokens; return 0 if allowed, else the seconds until it would be.
+
+        With ``dry_run`` nothing is taken: the answer says whether it would be allowed.
+        """
         ...
 
 
@@ -58,10 +61,13 @@ class RateLimiter:
         self.max_clients = max_clients
         self._buckets: dict[str, _Bucket] = {}
 
-    def acquire(self, client: str, cost: int = 1, *, now: float | None = None) -> float:
+    def acquire(self, client: str, cost: int = 1, *, now: float | None = None, dry_run: bool = False) -> float:
         """Take ``cost`` tokens; return 0 if allowed, else the seconds until it would be."""
         now = time.monotonic() if now is None else now
         bucket = self._buckets.get(client)
+        if dry_run:
+            tokens, updated = (bucket.tokens, bucket.updated) if bucket else (float(self.burst), now)
+            return take(tokens, updated, now=now, rate=self.rate, burst=self.burst, cost=cost)[1]
         if bucket is None:
             if len(self._buckets) >= self.max_clients:
                 self._buckets.clear()  # bounded memory; clients start again with a full bucket
@@ -96,7 +102,7 @@ class SharedRateLimiter:
                 os.ftruncate(self._fd, size)  # zero-filled: every slot empty
         self._map = mmap.mmap(self._fd, size)
 
-    def acquire(self, client: str, cost: int = 1, *, now: float | None = None) -> float:
+    def acquire(self, client: str, cost: int = 1, *, now: float | None = None, dry_run: bool = False) -> float:
         """Take ``cost`` tokens; return 0 if allowed, else the seconds until it would be."""
         now = time.monotonic() if now is None else now
         digest = hashlib.blake2b(client.encode(), digest_size=16).digest()
@@ -104,7 +110,8 @@ class SharedRateLimiter:
         with _locked(self._fd):
             offset, tokens, updated = self._find(digest, start, now)
             tokens, wait = take(tokens, updated, now=now, rate=self.rate, burst=self.burst, cost=cost)
-            self._SLOT.pack_into(self._map, offset, digest, tokens, now)
+            if not dry_run:
+                self._SLOT.pack_into(self._map, offset, digest, tokens, now)
         return wait
 
     def _find(self, digest: bytes, start: int, now: float) -> tuple[int, float, float]:

@@ -28,6 +28,12 @@ class IngestSettings(ServiceSettings):
     ingest_publish_timeout_s: float = Field(default=10.0, gt=0, le=120)
     ingest_rate_limit_per_s: float = Field(default=1000.0, gt=0)  # events per second per client
     ingest_rate_limit_burst: int = Field(default=2000, ge=1)
+    # Failed authentication per client address and per presented key (services/ingest/authguard.py).
+    ingest_auth_failures_per_min: float = Field(default=10.0, gt=0)
+    ingest_auth_failure_burst: int = Field(default=20, ge=1)
+    # Peers whose X-Forwarded-For names the client (comma-separated addresses or networks, "*" for
+    # any); everyone else is identified by the connection's own address.
+    ingest_trusted_proxies: str = "127.0.0.1"
 
     webhook_secret_zendesk: SecretStr | None = None
     webhook_secret_intercom: SecretStr | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import struct
 from collections import Counter
 from pathlib import Path
 
@@ -26,7 +27,11 @@ def posts_by_worker(metrics_dir: Path) -> Counter[str]:
     served: Counter[str] = Counter()
     for path in metrics_dir.glob("counter_*.db"):
         pid = path.stem.removeprefix("counter_")
-        for key, value, _, _ in MmapedDict.read_all_values_from_file(str(path)):  # type: ignore[no-untyped-call]
+        try:
+            values = list(MmapedDict.read_all_values_from_file(str(path)))  # type: ignore[no-untyped-call]
+        except struct.error:
+            continue  # a worker is creating the file right now: it has answered nothing yet
+        for key, value, _, _ in values:
             name, _, labels, _ = json.loads(key)
             if name == "http_requests" and labels.get("route") == "/v1/events" and labels.get("method") == "POST":
                 served[pid] += int(value)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel
 
-from services.ingest.deps import IngestDep
+from services.ingest.deps import IngestDep, client_address
 from services.ingest.service import check_times
 from services.ingest.vendors import PayloadError, SignatureError, VendorAdapter
 from shared.errors import ErrorBody, InvalidRequest, NotFound, Unauthorized
@@ -55,11 +55,14 @@ async def receive(
     if secret is None or adapter is None:
         # The same answer for "unknown" and "not configured": probing reveals nothing.
         raise NotFound(f"no webhook endpoint for {source!r}")
+    address = client_address(request)
+    ingest.guard.refuse_if_exhausted(address, None)
     body = await request.body()
     headers = {k.lower(): v for k, v in request.headers.items()}
     try:
         adapter.verify(headers, body, secret.get_secret_value(), datetime.now(UTC))
     except SignatureError as exc:
+        ingest.guard.failed(address, None)
         request.app.state.vendor_metrics.labels(source, "bad_signature").inc()
         log.warning("vendor webhook refused", extra={"source": source, "reason": exc.reason})
         raise Unauthorized(exc.reason) from exc
