@@ -12,6 +12,9 @@ from typing import Any
 _STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 
 
+_PARAMETER_LOGGERS = ("aiosqlite", "sqlalchemy.engine", "asyncpg")
+
+
 class JsonFormatter(logging.Formatter):
     """Render a record as one JSON object with the ``extra`` fields beside the message."""
 
@@ -39,6 +42,10 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # aiokafka logs every connection retry at ERROR while a broker is down; keep one line per issue.
     logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))
+    # These log every statement with its bound parameters (subscription secrets, answers, e-mail
+    # addresses) at DEBUG or INFO: never below WARNING, whatever LOG_LEVEL says.
+    for name in _PARAMETER_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
