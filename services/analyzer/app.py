@@ -109,8 +109,12 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
 
 
 def model_config(settings: AnalyzerSettings) -> ModelConfig:
-    """The model's half-life and thresholds from the settings."""
-    return ModelConfig(timedelta(days=settings.model_half_life_days), settings.thresholds)
+    """The model's half-life, thresholds and news horizon from the settings."""
+    return ModelConfig(
+        timedelta(days=settings.model_half_life_days),
+        settings.thresholds,
+        timedelta(seconds=settings.alert_news_horizon_s),
+    )
 
 
 async def _database_ok(app: FastAPI) -> bool:

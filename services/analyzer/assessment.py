@@ -1,14 +1,19 @@
-"""Connects the pure model to the state: fold answers in, evaluate the rules, record alerts.
+"""Connects the pure model to the state: fold events in, evaluate the rules per day, record alerts.
 
-Runs inside the consumer's transaction (the per-event recipe of docs/model.md). Everything it
-publishes (position changes, alert changes) is written to the outbox in that same transaction.
+Runs inside the consumer's transaction. Alerts are a function of the events, not of the order they
+arrived in (docs/model.md, "Event time"): the rules are evaluated once per day that has events, as
+of that day's latest event. An event on the newest day re-evaluates that day; an event on a later
+day first completes the newest one; an event on an earlier day (a late arrival, a backfill out of
+order, a directory change that alters who people are) rebuilds the account's whole timeline from its
+stored events at the end of the batch. Everything published (position changes, alert changes) is
+written to the outbox in the same transaction.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
@@ -19,36 +24,57 @@ from services.analyzer.db.account_state import decode, encode
 from services.analyzer.db.models import Account, AccountModel, Response
 from services.analyzer.model import (
     AccountSnapshot,
-    ActiveAlert,
     Answer,
     HeldAnswer,
     Thresholds,
     Transition,
-    evaluate,
     normalise_answer,
-    transitions,
 )
-from services.analyzer.model.account_state import RENEWAL_MOMENTS, AccountState, PersonFacts
-from services.analyzer.repository import directory, ledger
+from services.analyzer.model.account_state import (
+    RENEWAL_MOMENTS,
+    RESOLUTION,
+    AccountState,
+    PersonFacts,
+    day_start,
+)
+from services.analyzer.repository import directory, ledger, responses
 from services.analyzer.repository.batch import batch_of
 from shared.events import Scale
 from shared.settings import Topics
 
+# An alert change older than this (in event time) when it is processed is history, not news.
+DEFAULT_NEWS_HORIZON: Final = timedelta(days=3)
+PLAN_KEY: Final = "assessment_plan"
+
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """The model's settings: half-life and every rule threshold."""
+    """The model's settings: half-life, every rule threshold, and how old an alert change may be
+    and still be news for webhook subscribers."""
 
     half_life: timedelta
     thresholds: Thresholds
+    news_horizon: timedelta = DEFAULT_NEWS_HORIZON
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+@dataclass
+class Plan:
+    """What a transaction still owes each account it touched: an evaluation of the newest day, a
+    rebuild of the whole timeline, and syncing the alert rows with the timeline."""
+
+    dirty: set[str] = field(default_factory=set)
+    rebuild: set[str] = field(default_factory=set)
+    touched: set[str] = field(default_factory=set)
+    # The episodes each account's timeline held when the transaction first read it.
+    initial: dict[str, set[str]] = field(default_factory=dict)
 
 
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+def plan_of(session: AsyncSession) -> Plan:
+    """The session's plan (one per transaction; created on first use)."""
+    plan: Plan | None = session.info.get(PLAN_KEY)
+    if plan is None:
+        plan = session.info[PLAN_KEY] = Plan()
+    return plan
 
 
 def held_answer(row: Response) -> HeldAnswer:
@@ -112,6 +138,44 @@ class Assessor:
             _store(row, encode(state))
         batch.changed_states.clear()
 
+    async def _open(self, session: AsyncSession, account_id: str) -> tuple[AccountModel, AccountState]:
+        """The account's state, remembering which episodes its timeline held when first read."""
+        model, state = await self.state(session, account_id)
+        plan_of(session).initial.setdefault(account_id, {e.alert_id for e in state.timeline.episodes})
+        return model, state
+
+    async def before_event(self, session: AsyncSession, account_id: str, at: datetime) -> None:
+        """Prepare the account for an event at ``at``: settle its newest day, or plan a rebuild."""
+        plan = plan_of(session)
+        if account_id in plan.rebuild:
+            return
+        _, state = await self._open(session, account_id)
+        if state.clock is None:
+            if state.states or state.timeline.episodes:
+                plan.rebuild.add(account_id)  # a state written before evaluation points existed
+            return
+        if at < day_start(state.clock):
+            plan.rebuild.add(account_id)  # a day already evaluated changes, and every day after it
+        elif day_start(at) > day_start(state.clock):
+            if account_id in plan.dirty:
+                await self.evaluate(session, account_id)  # the newest day is complete
+                plan.dirty.discard(account_id)
+            else:
+                state.timeline.rewind(state.clock + RESOLUTION)  # take back a wall-clock evaluation
+
+    async def after_event(self, session: AsyncSession, account_id: str, at: datetime, event_id: str) -> None:
+        """The event is folded in: move the clock and owe the account an evaluation."""
+        model, state = await self._open(session, account_id)
+        state.tick(at, event_id)
+        plan_of(session).dirty.add(account_id)
+        self._changed(session, model, state)
+
+    async def directory_changed(self, session: AsyncSession, account_id: str) -> None:
+        """Who people are (role, side, influence) or the renewal date changed: rebuild the timeline."""
+        _, state = await self._open(session, account_id)
+        if state.clock is not None or state.states:
+            plan_of(session).rebuild.add(account_id)
+
     async def fold(
         self,
         session: AsyncSession,
@@ -121,15 +185,16 @@ class Assessor:
         event_id: str,
     ) -> bool:
         """Fold a new answer version into the states; False when it does not count."""
-        model, state = await self.state(session, row.account_id)
+        await self.before_event(session, row.account_id, row.occurred_at)
+        _, state = await self.state(session, row.account_id)
         moved = state.fold(
             held_answer(row),
             held=held_answer(held) if held is not None else None,
             metric=row.metric,  # type: ignore[arg-type]
             score=row.score,
             half_life=self.config.half_life,
-            drop_window=self.config.thresholds.drop_window,
         )
+        await self.after_event(session, row.account_id, row.occurred_at, event_id)
         if moved is None:
             return False
         for change in moved:
@@ -147,79 +212,173 @@ class Assessor:
                     "event_id": event_id,
                 },
             )
-        self._changed(session, model, state)
         return True
 
-    async def snapshot(
-        self, session: AsyncSession, account: Account, *, as_of: datetime | None = None
-    ) -> AccountSnapshot:
-        """The account's figures as of its own latest event time (or ``as_of``)."""
-        model, state = await self.state(session, account.account_id)
-        people = {
+    async def note_moment(
+        self, session: AsyncSession, account_id: str, moment: str, at: datetime, event_id: str
+    ) -> None:
+        """A journey moment is an evaluation point; renewal moments open and close the renewal window."""
+        await self.before_event(session, account_id, at)
+        _, state = await self.state(session, account_id)
+        if moment in RENEWAL_MOMENTS:
+            state.note_moment(moment, at)
+        await self.after_event(session, account_id, at, event_id)
+
+    async def _people(self, session: AsyncSession, account_id: str) -> dict[str, PersonFacts]:
+        return {
             p.stakeholder_id: PersonFacts(
                 role=p.role,
                 side=p.side,  # type: ignore[arg-type]
                 influence=p.influence,
                 known_since=p.first_seen_at,
             )
-            for p in await directory.list_stakeholders(session, account.account_id)
+            for p in await directory.list_stakeholders(session, account_id)
         }
+
+    async def snapshot(
+        self, session: AsyncSession, account: Account, *, as_of: datetime | None = None
+    ) -> AccountSnapshot:
+        """The account's figures as of its own latest event time (or ``as_of``)."""
+        model, state = await self.state(session, account.account_id)
         return state.snapshot(
             account.account_id,
-            as_of or max(account.last_event_at, model.as_of),
-            people,
+            as_of or state.clock or max(account.last_event_at, model.as_of),
+            await self._people(session, account.account_id),
             thresholds=self.config.thresholds,
             half_life=self.config.half_life,
             renewal_date=account.renewal_date,
         )
 
-    async def note_moment(self, session: AsyncSession, account_id: str, moment: str, at: datetime) -> None:
-        """Remember the latest renewal moments, which open and close the renewal window."""
-        if moment not in RENEWAL_MOMENTS:
-            return
-        model, state = await self.state(session, account_id)
-        if state.note_moment(moment, at):
-            self._changed(session, model, state)
-
-    async def assess(
-        self,
-        session: AsyncSession,
-        account_id: str,
-        *,
-        trigger: str,
-        as_of: datetime | None = None,
+    async def evaluate(
+        self, session: AsyncSession, account_id: str, *, now: datetime | None = None
     ) -> list[Transition]:
-        """Evaluate every rule for the account and record the alert changes (with their outbox rows)."""
+        """Evaluate the rules at the account's newest point (or, with ``now``, at the wall clock)."""
         account = await directory.get_account(session, account_id)
         if account is None:
             return []
-        model, state = await self.state(session, account_id)
-        snap = await self.snapshot(session, account, as_of=as_of)
-        rows = await alert_repository.active_alerts(session, account_id)
-        active = [
-            ActiveAlert(
-                alert_id=r.alert_id,
-                type=r.type,  # type: ignore[arg-type]
-                key=r.key,
-                severity=r.severity,  # type: ignore[arg-type]
-                status=r.status,  # type: ignore[arg-type]
-                opened_as_of=r.opened_as_of,
-            )
-            for r in rows
-        ]
-        conditions = evaluate(snap, self.config.thresholds, active)
-        changes = transitions(account_id=account_id, active=active, conditions=conditions, trigger=trigger)
-        by_id = {r.alert_id: r for r in rows}
-        for change in changes:
-            await alert_service.record_change(
-                session, change, by_id.get(change.alert_id), snap, segment=account.segment, topics=self.topics
-            )
-        state.record_series(snap, self.config.thresholds.trend_window)
+        model, state = await self._open(session, account_id)
+        if state.clock is None:
+            return []
+        rows = await alert_repository.account_alerts(session, account_id)
+        snap, changes = state.evaluate_point(
+            account_id,
+            await self._people(session, account_id),
+            alert_service.human_statuses(rows),
+            thresholds=self.config.thresholds,
+            half_life=self.config.half_life,
+            renewal_date=account.renewal_date,
+            now=now,
+        )
+        if now is None:
+            model.as_of = state.clock
+            model.account_mean = snap.account_mean
+            model.divergence = snap.divergence.gap if snap.divergence else None
+            model.nps = snap.nps
+        plan_of(session).touched.add(account_id)
         self._changed(session, model, state)
-        model.as_of = max(model.as_of, snap.as_of)
-        model.account_mean = snap.account_mean
-        model.divergence = snap.divergence.gap if snap.divergence else None
-        model.nps = snap.nps
+        return changes
+
+    async def rebuild(self, session: AsyncSession, account_id: str) -> None:
+        """Recompute the account's states and whole alert timeline from its stored events, in event time.
+
+        Every version of every answer and every journey moment is read (in one query each) and
+        folded in ``(occurred_at, event_id)`` order, evaluating at the end of each day: exactly what
+        in-order arrival would have done.
+        """
+        account = await directory.get_account(session, account_id)
+        if account is None:
+            return
+        model, _ = await self._open(session, account_id)
+        events: list[tuple[datetime, str, Response | str]] = [
+            (r.occurred_at, r.event_id, r) for r in await responses.every_version(session, account_id)
+        ]
+        events += [(m.occurred_at, m.event_id, m.moment) for m in await responses.moments(session, account_id)]
+        events.sort(key=lambda e: (e[0], e[1]))
+        people = await self._people(session, account_id)
+        human = alert_service.human_statuses(await alert_repository.account_alerts(session, account_id))
+        fresh = AccountState()
+        held: dict[str, HeldAnswer] = {}
+        snap: AccountSnapshot | None = None
+        for index, (at, event_id, what) in enumerate(events):
+            if isinstance(what, Response):
+                new = held_answer(what)
+                prior = held.get(what.response_key)
+                counted = fresh.fold(
+                    new,
+                    held=prior,
+                    metric=what.metric,  # type: ignore[arg-type]
+                    score=what.score,
+                    half_life=self.config.half_life,
+                )
+                if counted is not None:
+                    held[what.response_key] = new
+            elif what in RENEWAL_MOMENTS:
+                fresh.note_moment(what, at)
+            fresh.tick(at, event_id)
+            if index + 1 == len(events) or day_start(events[index + 1][0]) > day_start(at):
+                snap, _ = fresh.evaluate_point(
+                    account_id,
+                    people,
+                    human,
+                    thresholds=self.config.thresholds,
+                    half_life=self.config.half_life,
+                    renewal_date=account.renewal_date,
+                )
+        batch = batch_of(session)
+        if batch is not None:
+            batch.account_states[account_id] = (model, fresh)
+        if snap is not None and fresh.clock is not None:
+            model.as_of = fresh.clock
+            model.account_mean = snap.account_mean
+            model.divergence = snap.divergence.gap if snap.divergence else None
+            model.nps = snap.nps
+        plan = plan_of(session)
+        plan.touched.add(account_id)
+        plan.initial[account_id] = {r.alert_id for r in await alert_repository.account_alerts(session, account_id)}
+        self._changed(session, model, fresh)
+
+    async def finish(self, session: AsyncSession, *, now: datetime | None = None) -> None:
+        """Do what the transaction owes: rebuilds, newest-day evaluations, then the alert rows.
+
+        Call it after the batch's answers are written (a rebuild reads them back).
+        """
+        plan = plan_of(session)
+        for account_id in sorted(plan.rebuild):
+            await self.rebuild(session, account_id)
+        for account_id in sorted(plan.dirty - plan.rebuild):
+            await self.evaluate(session, account_id)
+        for account_id in sorted(plan.touched):
+            await self.sync(session, account_id, now=now or datetime.now(UTC))
+        plan.dirty.clear()
+        plan.rebuild.clear()
+        plan.touched.clear()
+        plan.initial.clear()
+
+    async def sync(self, session: AsyncSession, account_id: str, *, now: datetime) -> None:
+        """Bring the account's alert rows in line with its timeline, and announce what changed."""
+        account = await directory.get_account(session, account_id)
+        model, state = await self.state(session, account_id)
+        await alert_service.sync_timeline(
+            session,
+            account_id,
+            state.timeline,
+            initial=plan_of(session).initial.get(account_id, set()),
+            segment=account.segment if account is not None else None,
+            topics=self.topics,
+            now=now,
+            news_horizon=self.config.news_horizon,
+        )
+        if state.clock is not None:
+            state.timeline.prune(day_start(state.clock))
+        self._changed(session, model, state)
+
+    async def sweep(self, session: AsyncSession, account_id: str, *, now: datetime) -> list[Transition]:
+        """The wall-clock evaluation of one account (when ``now`` is past its newest event)."""
+        _, state = await self._open(session, account_id)
+        if state.clock is None or now <= state.clock:
+            return []
+        changes = await self.evaluate(session, account_id, now=now)
+        await self.sync(session, account_id, now=now)
         return changes
 
 

@@ -18,6 +18,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from aiokafka.partitioner import murmur2
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.analyzer.alerts import service as alert_service
 from services.analyzer.db.engine import pin_for_unit_of_work
 from services.analyzer.db.errors import is_conflict, is_outage
 from services.analyzer.processing import EventProcessor, RecordMeta
@@ -42,6 +43,18 @@ class ConsumerStats:
     unprocessable: int = 0  # records that could not even be dead-lettered (logged with their position)
     waiting_for: str | None = None  # what the consumer waits on, e.g. "database" during an outage
     assigned: set[TopicPartition] = field(default_factory=set)
+
+
+async def caught_up(consumer: AIOKafkaConsumer) -> bool:
+    """True when every assigned partition has been read up to its high-water mark."""
+    assignment = consumer.assignment()
+    if not assignment:
+        return False
+    for tp in assignment:
+        highwater = consumer.highwater(tp)
+        if highwater is None or await consumer.position(tp) < highwater:
+            return False
+    return True
 
 
 def partition_of(key: str, partitions: int) -> int:
@@ -86,6 +99,8 @@ class EventConsumer:
         self._lock = asyncio.Lock()
         self.stats = ConsumerStats()
         self._consumer: AIOKafkaConsumer | None = None
+        # Open alerts a backfill held back are delivered once the member has caught up.
+        self._backfill_due = True
 
     def _build(self) -> AIOKafkaConsumer:
         s = self._settings
@@ -139,6 +154,7 @@ class EventConsumer:
                 max_records=self._settings.analyzer_max_batch_records,
             )
             if not batches:
+                await self._deliver_backfilled_if_caught_up(consumer)
                 continue
             async with self._lock:
                 # Records of partitions revoked while we polled belong to another member now.
@@ -152,10 +168,31 @@ class EventConsumer:
                 except CommitFailedError:
                     # The group rebalanced; the next owner replays these records as no-ops.
                     log.warning("offset commit failed after a rebalance; records will replay harmlessly")
+                self._backfill_due = True
+            await self._deliver_backfilled_if_caught_up(consumer)
             try:
                 await self._after_commit(outbox_ids)
             except Exception:
                 log.warning("publishing the outbox after commit failed; the sweep will retry", exc_info=True)
+
+    async def _deliver_backfilled_if_caught_up(self, consumer: AIOKafkaConsumer) -> None:
+        """Once every assigned partition is read to its end, deliver the open alerts history held back."""
+        if not self._backfill_due or not await caught_up(consumer):
+            return
+        owns = self.owner_of_accounts()
+        if owns is None:
+            return
+        async with self._lock, self._sessions() as session, session.begin():
+            delivered = await alert_service.deliver_backfilled(session, topics=self._settings.topics, owns=owns)
+            await session.flush()
+            outbox_ids = ledger.enqueued(session)
+        self._backfill_due = False
+        if delivered:
+            log.info("caught up: delivered the alerts a backfill left open", extra={"alerts": delivered})
+        try:
+            await self._after_commit(outbox_ids)
+        except Exception:
+            log.warning("publishing the outbox after commit failed; the sweep will retry", exc_info=True)
 
     async def _apply_isolating(self, records: list[ConsumerRecord[bytes, bytes]]) -> list[str]:
         """Apply ``records``; a failure that is not an outage is narrowed down to the record causing it.

@@ -31,6 +31,8 @@ from shared.settings import Topics
 
 log = logging.getLogger(__name__)
 
+MODEL_FIELDS = {"role", "side", "influence"}  # what the model reads of a person
+
 
 @dataclass(frozen=True, slots=True)
 class RecordMeta:
@@ -119,31 +121,30 @@ class EventProcessor:
                 outcome="applied",
             )
             outcomes.append("applied")
-        # Write the batch back: one unit of work, then the new answers in one multi-row insert.
-        self.assessor.write_back(session)
+        # The new answers in one multi-row insert (a rebuild reads them back), then what the batch
+        # owes its accounts (evaluations, rebuilds, alert rows), then one unit of work for the rest.
         await session.flush()
         await responses.write_new(session)
+        await self.assessor.finish(session)
+        self.assessor.write_back(session)
+        await session.flush()
         return outcomes
 
     async def apply(self, session: AsyncSession, event: Event) -> None:
         """Change the state for one event (no ledger bookkeeping)."""
+        # Each path tells the assessor what it changed; the assessor evaluates at the end of the
+        # batch (assessment.py).
         match event:
             case SurveyResponse():
-                accounts = await self._survey_response(session, event)
+                await self._survey_response(session, event)
             case JourneyMoment():
                 await self._journey_moment(session, event)
-                accounts = {event.account_id}
             case AccountEvent():
-                accounts = {event.account_id} | await self._account(session, event)
+                await self._account(session, event)
             case StakeholderEvent():
-                accounts = {event.account_id} | await self._stakeholder(session, event)
-        assert event.event_id is not None
-        for account_id in sorted(accounts):
-            # Every event re-reads the account: answers move positions, directory events move
-            # roles, moments open windows. The trigger makes the alert ids of a replay identical.
-            await self.assessor.assess(session, account_id, trigger=event.event_id)
+                await self._stakeholder(session, event)
 
-    async def _survey_response(self, session: AsyncSession, event: SurveyResponse) -> set[str]:
+    async def _survey_response(self, session: AsyncSession, event: SurveyResponse) -> None:
         assert event.event_id is not None
         who = await attribute(session, event)
         if who is None:
@@ -156,9 +157,8 @@ class EventProcessor:
                 people=people,
                 accounts=accounts,
             )
-            return set()
+            return
         await self._store_answer(session, event, who)
-        return {who.account_id}
 
     async def _store_answer(self, session: AsyncSession, event: SurveyResponse, who: Attribution) -> None:
         """Hold one version of an answer for the attributed person; the latest version counts."""
@@ -191,22 +191,19 @@ class EventProcessor:
         responses.add(session, row)
         await self.assessor.fold(session, row=row, held=held, event_id=event.event_id)
 
-    async def _attribute_waiting(self, session: AsyncSession, named: list[str]) -> set[str]:
+    async def _attribute_waiting(self, session: AsyncSession, named: list[str]) -> None:
         """Attribute the answers that waited for any identity a directory event just named."""
-        accounts = set()
         for row in await identities.waiting_for(session, named):
             event = SurveyResponse.model_validate(row.event)
             who = await attribute(session, event)
             if who is not None:
                 await identities.attributed(session, row.event_id)
                 await self._store_answer(session, event, who)
-                accounts.add(who.account_id)
-        return accounts
 
     async def _journey_moment(self, session: AsyncSession, event: JourneyMoment) -> None:
         assert event.event_id is not None
-        await self.assessor.note_moment(session, event.account_id, event.moment, event.occurred_at)
         await directory.ensure_account(session, event.account_id, event.occurred_at)
+        await self.assessor.note_moment(session, event.account_id, event.moment, event.occurred_at, event.event_id)
         if event.stakeholder_id is not None:
             await directory.ensure_stakeholder(session, event.account_id, event.stakeholder_id, event.occurred_at)
         responses.add_moment(
@@ -221,7 +218,7 @@ class EventProcessor:
             ),
         )
 
-    async def _account(self, session: AsyncSession, event: AccountEvent) -> set[str]:
+    async def _account(self, session: AsyncSession, event: AccountEvent) -> None:
         assert event.event_id is not None
         account = await directory.ensure_account(session, event.account_id, event.occurred_at)
         version = directory.version_of(event.occurred_at, event.event_id)
@@ -231,21 +228,24 @@ class EventProcessor:
             "renewal_date": event.renewal_date,
             "annual_value": event.annual_value,
         }
-        directory.apply_fields(account, fields, version)
+        if "renewal_date" in directory.apply_fields(account, fields, version):
+            await self.assessor.directory_changed(session, event.account_id)
         for alias in event.aliases:
             await directory.set_account_alias(session, alias, event.account_id, version)
-        return await self._attribute_waiting(session, [event.account_id, *event.aliases])
+        await self._attribute_waiting(session, [event.account_id, *event.aliases])
 
-    async def _stakeholder(self, session: AsyncSession, event: StakeholderEvent) -> set[str]:
+    async def _stakeholder(self, session: AsyncSession, event: StakeholderEvent) -> None:
         assert event.event_id is not None
         await directory.ensure_account(session, event.account_id, event.occurred_at)
         person = await directory.ensure_stakeholder(session, event.account_id, event.stakeholder_id, event.occurred_at)
         version = directory.version_of(event.occurred_at, event.event_id)
         fields = {"name": event.name, "role": event.role, "side": event.side, "influence": event.influence}
-        directory.apply_fields(person, fields, version)
+        if set(directory.apply_fields(person, fields, version)) & MODEL_FIELDS:
+            # Who a person is holds for all time: every evaluation already made reads it again.
+            await self.assessor.directory_changed(session, event.account_id)
         for alias in event.aliases:
             await directory.set_stakeholder_alias(session, alias, event.account_id, event.stakeholder_id, version)
-        return await self._attribute_waiting(session, [event.stakeholder_id, *event.aliases])
+        await self._attribute_waiting(session, [event.stakeholder_id, *event.aliases])
 
     async def dead_letter(self, session: AsyncSession, raw: bytes, meta: RecordMeta, *, reason: str) -> str:
         """Send a record to the dead-letter topic (through the outbox) and mark it processed."""

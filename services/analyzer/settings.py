@@ -34,6 +34,9 @@ class AnalyzerSettings(ServiceSettings):
     # Every rule threshold (docs/model.md), e.g. THRESHOLDS__DIVERGENCE_WARNING=0.6,
     # THRESHOLDS__RENEWAL_WINDOW=P90D (ISO 8601 duration or seconds).
     thresholds: Thresholds = DEFAULT_THRESHOLDS
+    # An alert change whose as-of time (event time) is older than this when processed is history:
+    # recorded and published with "news": false, not delivered to webhooks (docs/model.md, "Backfills").
+    alert_news_horizon_s: float = Field(default=3 * 86_400.0, ge=0)
 
     # Outbound webhooks (docs/webhooks.md). The retry schedule is the wait before each retry, in seconds,
     # e.g. WEBHOOK_RETRY_SCHEDULE_S=5,60,300; its default spans about three days over 12 attempts.

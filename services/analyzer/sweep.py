@@ -1,8 +1,9 @@
 """The wall-clock sweep: re-evaluate every account as of now, so time-driven alerts fire unprompted.
 
 A stakeholder who stops answering produces no event; a renewal date approaches without one. The
-sweep runs the same rules as an event would, as of the later of the account's clock and the wall
-clock, with a trigger per day so that a repeated sweep opens nothing twice.
+sweep runs the same rules as an event would, as of the wall clock, on top of the account's newest
+evaluation point. What it finds is provisional: the next sweep and the account's next event take it
+back and evaluate again (docs/model.md, "Event time"), and a reopened alert keeps its id.
 """
 
 from __future__ import annotations
@@ -38,12 +39,8 @@ async def sweep_once(
         if owns is not None and not owns(account_id):
             continue
         async with sessions() as session, session.begin():
-            model = await directory.account_model(session, account_id)
-            if model is None:
-                continue
-            as_of = max(model.as_of, now)
-            changes = await assessor.assess(session, account_id, trigger=f"sweep:{as_of.date()}", as_of=as_of)
-            changed += sum(1 for c in changes if c.kind != "unchanged")
+            changes = await assessor.sweep(session, account_id, now=now)
+            changed += len(changes)
             await session.flush()
             outbox = ledger.enqueued(session)
         if after_commit is not None and outbox:

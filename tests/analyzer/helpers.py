@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.analyzer.assessment import ModelConfig
 from services.analyzer.db.engine import create_engine, create_sessionmaker
+from services.analyzer.model import DEFAULT_HALF_LIFE, DEFAULT_THRESHOLDS
 from services.analyzer.processing import EventProcessor, RecordMeta
 from shared.events import EVENT_ADAPTER, assign_event_id, encode_event
 from shared.settings import Topics
@@ -32,14 +35,20 @@ def encode(body: dict[str, Any]) -> bytes:
     return encode_event(event)
 
 
+# Test events are dated in the past; with this configuration every alert change they make is news
+# (delivered to webhooks at once), as if they had happened just now. Backfill tests use the default.
+EVERYTHING_IS_NEWS = ModelConfig(DEFAULT_HALF_LIFE, DEFAULT_THRESHOLDS, news_horizon=timedelta(days=36_500))
+
+
 async def apply_all(
     sessions: async_sessionmaker[AsyncSession],
     bodies: Sequence[dict[str, Any] | bytes],
     *,
     topics: Topics | None = None,
+    model: ModelConfig = EVERYTHING_IS_NEWS,
 ) -> list[str]:
     """Apply events in one transaction, as one consumer batch would; return the outcomes."""
-    processor = EventProcessor(topics or Topics())
+    processor = EventProcessor(topics or Topics(), model)
     outcomes = []
     async with sessions() as session, session.begin():
         records = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 from services.analyzer.db.account_state import decode, encode
-from services.analyzer.model import DEFAULT_HALF_LIFE, DEFAULT_THRESHOLDS, Answer, HeldAnswer
+from services.analyzer.model import DEFAULT_HALF_LIFE, Answer, HeldAnswer
 from services.analyzer.model.account_state import AccountState
 
 T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
@@ -25,7 +25,6 @@ def folded() -> AccountState:
             metric="nps",
             score=9,
             half_life=DEFAULT_HALF_LIFE,
-            drop_window=DEFAULT_THRESHOLDS.drop_window,
         )
     state.note_moment("renewal_approach", T0 + timedelta(days=40))
     state.divergence_series.append((T0, 0.1 / 3))

@@ -47,7 +47,9 @@ class Injector:
         self.in_batch = False
 
     def armed(self, args: tuple[Any, ...]) -> bool:
-        return self.in_batch and (self.current == "poison" or "poison" in args or POISON_TIME in args)
+        # An account evaluated at the point whose newest event is ``poison`` counts as applying it.
+        at_poison = bool(args) and getattr(args[0], "clock_event", None) == "poison"
+        return self.in_batch and (self.current == "poison" or "poison" in args or POISON_TIME in args or at_poison)
 
 
 def _resolve(path: str) -> tuple[Any, str]:
@@ -131,7 +133,7 @@ STEPS: dict[str, tuple[str, Callable[[], BaseException]]] = {
     "directory": ("services.analyzer.repository.directory.ensure_account", injected),
     "answer versions": ("services.analyzer.repository.responses.current_version", injected),
     "fold into states": ("services.analyzer.assessment.Assessor.fold", injected),
-    "rules and alerts": ("services.analyzer.assessment.Assessor.assess", injected),
+    "rules and alerts": ("services.analyzer.model.account_state.AccountState.evaluate_point", injected),
     "outbox": ("services.analyzer.repository.ledger.enqueue", injected),
     "ledger write": ("services.analyzer.repository.ledger.mark_processed", injected),
     "column conversion": ("services.analyzer.db.types.UTCDateTime.process_bind_param", overflow),

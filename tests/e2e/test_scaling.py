@@ -60,7 +60,17 @@ async def state(url: str) -> dict[str, Any]:
             )
             answers = sorted((r.event_id, r.is_current) for r in await conn.execute(select(Response)))
             alerts = sorted(
-                (r.alert_id, r.type, r.key or "", r.severity, r.status, r.active, r.opened_as_of.isoformat(), r.seq)
+                # How often an alert was published depends on batch boundaries; what it says does not.
+                (
+                    r.alert_id,
+                    r.type,
+                    r.key or "",
+                    r.severity,
+                    r.status,
+                    r.active,
+                    str(r.opened_as_of),
+                    str(r.closed_as_of),
+                )
                 for r in await conn.execute(select(AlertRow))
             )
             ledger = sorted((r.event_id, r.outcome) for r in await conn.execute(select(ProcessedEvent)))

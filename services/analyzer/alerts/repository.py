@@ -17,13 +17,15 @@ async def get(session: AsyncSession, alert_id: str) -> AlertRow | None:
     return await session.get(AlertRow, alert_id)
 
 
-async def active_alerts(session: AsyncSession, account_id: str) -> list[AlertRow]:
-    """The alerts still tracked by their condition at an account (from memory in a consumer batch)."""
+async def account_alerts(session: AsyncSession, account_id: str) -> list[AlertRow]:
+    """Every alert of an account (from memory in a consumer batch)."""
     state = batch_of(session)
     if state is not None and account_id in state.alerts:
-        return [row for row in state.alerts[account_id] if row.active]
-    query = select(AlertRow).where(AlertRow.account_id == account_id, AlertRow.active.is_(True))
-    return list(await session.scalars(query))
+        return list(state.alerts[account_id])
+    rows = list(await session.scalars(select(AlertRow).where(AlertRow.account_id == account_id)))
+    if state is not None:
+        state.alerts[account_id] = rows
+    return rows
 
 
 def add(session: AsyncSession, row: AlertRow) -> None:
@@ -32,6 +34,22 @@ def add(session: AsyncSession, row: AlertRow) -> None:
     state = batch_of(session)
     if state is not None and row.account_id in state.alerts:
         state.alerts[row.account_id].append(row)
+
+
+async def delete(session: AsyncSession, row: AlertRow) -> None:
+    """Forget an alert whose episode no longer exists in the account's timeline."""
+    await session.delete(row)
+    state = batch_of(session)
+    if state is not None and row.account_id in state.alerts:
+        state.alerts[row.account_id].remove(row)
+
+
+async def waiting_for_delivery(session: AsyncSession) -> list[AlertRow]:
+    """Open alerts webhook subscribers have never been told of (history held back during a backfill)."""
+    query = select(AlertRow).where(
+        AlertRow.active.is_(True), AlertRow.notified.is_(None), AlertRow.status.in_(OPEN_STATUSES)
+    )
+    return list(await session.scalars(query.order_by(AlertRow.account_id, AlertRow.opened_as_of)))
 
 
 async def search(

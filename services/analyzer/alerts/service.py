@@ -1,75 +1,224 @@
 """Alerts' one home: opening, updating, resolving, acknowledging and publishing alert changes.
 
-The consumer (through ``assessment.py``, when the rules decide a transition) and the API (when a
-person acknowledges or resolves) both change alerts here, so every change is recorded and delivered
-the same way: the alert record of the public contract (docs/api.md), a ``feedback.alerts.v1`` outbox
-row and one webhook delivery per matching subscription, in the caller's transaction.
+The consumer (through ``assessment.py``, which keeps each account's alert timeline) and the API
+(when a person acknowledges or resolves) both change alerts here, so every change is recorded and
+published the same way: the alert record of the public contract (docs/api.md), a
+``feedback.alerts.v1`` outbox row and, when it is news, one webhook delivery per matching
+subscription, in the caller's transaction.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import hashlib
+import json
+from collections.abc import Callable, Collection, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.alerts import repository
 from services.analyzer.db.models import AlertRow
-from services.analyzer.model import AccountSnapshot, Transition
+from services.analyzer.model.alerts import SEVERITY_RANK, AlertStatus
+from services.analyzer.model.timeline import AlertTimeline, Episode
 from services.analyzer.repository import directory, ledger
 from services.analyzer.webhooks.outbox import enqueue_deliveries
 from shared.errors import Conflict, NotFound
 from shared.settings import Topics
 
 
-async def record_change(
+def human_statuses(rows: Sequence[AlertRow]) -> dict[str, AlertStatus]:
+    """What people made of the open alerts: acknowledged, or resolved by hand (muted)."""
+    return {
+        r.alert_id: r.status  # type: ignore[misc]
+        for r in rows
+        if r.active and r.status in ("acknowledged", "resolved")
+    }
+
+
+def told_state(row: AlertRow) -> str:
+    """The alert as subscribers should see it: ``open:<severity>`` or ``resolved``."""
+    return "resolved" if row.status == "resolved" or not row.active else f"open:{row.severity}"
+
+
+def next_message_key(row: AlertRow) -> str:
+    """The key of the alert's next published change (outbox message id, webhook id).
+
+    The change count alone is not enough: an episode a re-evaluation took back and opened again
+    starts a new row, so the key also carries a digest of the record (which includes the row's
+    creation time).
+    """
+    row.seq += 1
+    digest = hashlib.sha256(json.dumps(row.record, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    return f"{row.alert_id}:{row.seq}:{digest}"
+
+
+def _event_type(before: str | None, after: str) -> str:
+    if after == "resolved":
+        return "alert.resolved"
+    return "alert.opened" if before is None or before == "resolved" else "alert.updated"
+
+
+async def sync_timeline(
     session: AsyncSession,
-    change: Transition,
-    row: AlertRow | None,
-    snap: AccountSnapshot,
+    account_id: str,
+    timeline: AlertTimeline,
     *,
+    initial: Collection[str],
     segment: str | None,
     topics: Topics,
+    now: datetime,
+    news_horizon: timedelta,
 ) -> None:
-    """Record one transition the rules decided: open, update, resolve or release an alert."""
-    now = datetime.now(UTC)
-    if change.kind == "unchanged":
-        return
-    if change.kind == "release":
-        if row is not None:
-            row.active = False
-        return
-    if row is None:
-        if change.kind != "open":
-            return
-        row = AlertRow(
-            alert_id=change.alert_id,
-            account_id=snap.account_id,
-            type=change.type,
-            key=change.key,
-            severity=change.severity,
-            status="open",
-            active=True,
-            opened_as_of=snap.as_of,
-            created_at=now,
-            updated_at=now,
-            seq=0,
-            record={},
+    """Bring an account's alert rows in line with its timeline and announce every change.
+
+    ``initial``: the episodes the timeline held before this transaction changed it; a row of one of
+    them (or any open row) that the timeline no longer has was taken back by a re-evaluation, and is
+    retracted. Each row then says what changed since it was last announced (``announce``).
+    """
+    rows = {r.alert_id: r for r in await repository.account_alerts(session, account_id)}
+    live = {e.alert_id for e in timeline.episodes}
+    for episode in timeline.episodes:
+        row = rows.get(episode.alert_id)
+        if row is None:
+            row = AlertRow(
+                alert_id=episode.alert_id,
+                account_id=account_id,
+                type=episode.type,
+                key=episode.key,
+                severity=episode.severity,
+                status="open",
+                active=True,
+                opened_as_of=episode.opened_as_of,
+                created_at=now,
+                updated_at=now,
+                seq=0,
+                record={},
+            )
+            repository.add(session, row)
+        _follow(row, episode, now)
+        await announce(
+            session, row, episode.last.as_of, topics=topics, segment=segment, now=now, news_horizon=news_horizon
         )
-        repository.add(session, row)
-    row.severity = change.severity
-    row.status = change.status
-    row.updated_at = now
-    if change.kind == "resolve":
-        row.active = False
+    for row in rows.values():
+        if row.alert_id not in live and (row.active or row.alert_id in initial):
+            await _retract(session, row, topics=topics, segment=segment, now=now)
+
+
+def _follow(row: AlertRow, episode: Episode, now: datetime) -> None:
+    """Copy the episode's state onto its row, keeping what people did with the alert."""
+    closed = episode.resolved_as_of
+    before = (row.severity, row.status, row.active, row.closed_as_of, row.opened_as_of, row.record)
+    if closed is not None:
+        if row.status != "resolved":
+            row.status, row.resolved_at = "resolved", now
+    elif row.status == "resolved" and row.resolved_by is None:
+        row.status, row.resolved_at = "open", None  # re-evaluated: the condition holds after all
+    elif row.status == "acknowledged" and SEVERITY_RANK[episode.severity] > SEVERITY_RANK[row.severity]:  # type: ignore[index]
+        row.status = "open"  # an escalation re-opens an acknowledged alert
+    row.severity = episode.severity
+    row.active = closed is None
+    row.closed_as_of = closed
+    row.opened_as_of = episode.opened_as_of
+    row.record = alert_record(row, episode.last.as_of, dict(episode.condition))
+    if (row.severity, row.status, row.active, row.closed_as_of, row.opened_as_of, row.record) != before:
+        row.updated_at = now
+
+
+async def announce(
+    session: AsyncSession,
+    row: AlertRow,
+    changed_as_of: datetime,
+    *,
+    topics: Topics,
+    segment: str | None,
+    now: datetime,
+    news_horizon: timedelta,
+) -> None:
+    """Publish the alert's change since it was last announced, and deliver it if it is news.
+
+    Subscribers hear of an alert they already know whenever it changes; of an alert they do not
+    know, only when it is open and its change is news: no older than ``news_horizon`` (event time)
+    when processed. Older changes are history: recorded and published to the alerts topic with
+    ``"news": false``; an alert left open by them is delivered once the analyzer has caught up
+    (``deliver_backfilled``).
+    """
+    state = told_state(row)
+    news = changed_as_of >= now - news_horizon
+    tell = row.notified != state and (row.notified is not None or (state != "resolved" and news))
+    if row.announced == state and not tell:
+        return
+    message_key = next_message_key(row)
+    if row.announced != state:
+        ledger.enqueue(
+            session,
+            message_id=f"alert:{message_key}",
+            topic=topics.alerts,
+            key=row.account_id,
+            value={"event": _event_type(row.announced, state), **row.record, "news": tell},
+        )
+        row.announced = state
+    if tell:
+        await enqueue_deliveries(
+            session,
+            event_type=_event_type(row.notified, state),
+            alert=row.record,
+            account_id=row.account_id,
+            segment=segment,
+            message_key=message_key,
+        )
+        row.notified = state
+
+
+async def _retract(session: AsyncSession, row: AlertRow, *, topics: Topics, segment: str | None, now: datetime) -> None:
+    """An episode a re-evaluation took back: tell whoever heard of it that it is over, then forget it."""
+    if row.announced not in (None, "resolved") or row.notified not in (None, "resolved"):
+        row.status, row.active = "resolved", False
         row.resolved_at = row.resolved_at or now
-    condition = change.condition.as_dict() if change.condition is not None else {}
-    row.record = alert_record(row, snap, condition)
-    event_type = {"open": "alert.opened", "update": "alert.updated", "resolve": "alert.resolved"}[change.kind]
-    await publish_alert_change(session, row, event_type, topics, segment)
+        row.record = {**alert_record(row, None, {}), "retracted": True}
+        await announce(session, row, now, topics=topics, segment=segment, now=now, news_horizon=timedelta(0))
+    await repository.delete(session, row)
 
 
-def alert_record(row: AlertRow, snap: AccountSnapshot | None, condition: dict[str, Any]) -> dict[str, Any]:
+async def deliver_backfilled(
+    session: AsyncSession,
+    *,
+    topics: Topics,
+    owns: Callable[[str], bool] | None = None,
+) -> int:
+    """Deliver once, as opened, every open alert subscribers were never told of; return how many.
+
+    Called when the analyzer has caught up with the events topic: what a backfill left open is news
+    now, with its original as-of time; what it opened and closed again never reaches subscribers.
+    """
+    count = 0
+    for row in await repository.waiting_for_delivery(session):
+        if owns is not None and not owns(row.account_id):
+            continue
+        account = await directory.get_account(session, row.account_id)
+        message_key = next_message_key(row)
+        record = {**row.record, "backfilled": True}
+        ledger.enqueue(
+            session,
+            message_id=f"alert:{message_key}",
+            topic=topics.alerts,
+            key=row.account_id,
+            value={"event": "alert.opened", **record, "news": True},
+        )
+        await enqueue_deliveries(
+            session,
+            event_type="alert.opened",
+            alert=record,
+            account_id=row.account_id,
+            segment=account.segment if account else None,
+            message_key=message_key,
+        )
+        row.notified = row.announced = told_state(row)
+        count += 1
+    return count
+
+
+def alert_record(row: AlertRow, as_of: datetime | None, condition: dict[str, Any]) -> dict[str, Any]:
     """The alert record of docs/api.md, keeping the last known figures when the condition is gone."""
     previous = row.record or {}
     record = {
@@ -78,7 +227,7 @@ def alert_record(row: AlertRow, snap: AccountSnapshot | None, condition: dict[st
         "severity": row.severity,
         "status": row.status,
         "account_id": row.account_id,
-        "as_of": (snap.as_of.isoformat() if snap else previous.get("as_of")),
+        "as_of": (as_of.isoformat() if as_of else previous.get("as_of")),
         "opened_as_of": row.opened_as_of.isoformat(),
         "created_at": row.created_at.isoformat(),
         "summary": condition.get("summary", previous.get("summary", "")),
@@ -86,6 +235,8 @@ def alert_record(row: AlertRow, snap: AccountSnapshot | None, condition: dict[st
         "positions": condition.get("positions", previous.get("positions", [])),
         "evidence": condition.get("evidence", previous.get("evidence", [])),
     }
+    if row.closed_as_of is not None:
+        record["resolved_as_of"] = row.closed_as_of.isoformat()
     if row.acknowledged_at is not None:
         record["acknowledged"] = {"by": row.acknowledged_by, "at": row.acknowledged_at.isoformat()}
     if row.resolved_at is not None:
@@ -102,15 +253,14 @@ async def publish_alert_change(
     topics: Topics,
     segment: str | None,
 ) -> None:
-    """Queue one alert change for Kafka (and for webhook subscribers) in the caller's transaction."""
-    row.seq += 1
-    message_key = f"{row.alert_id}:{row.seq}"
+    """Queue one change made by a person for Kafka and for webhook subscribers, in the caller's transaction."""
+    message_key = next_message_key(row)
     ledger.enqueue(
         session,
         message_id=f"alert:{message_key}",
         topic=topics.alerts,
         key=row.account_id,
-        value={"event": event_type, **row.record},
+        value={"event": event_type, **row.record, "news": True},
     )
     await enqueue_deliveries(
         session,
@@ -120,6 +270,7 @@ async def publish_alert_change(
         segment=segment,
         message_key=message_key,
     )
+    row.announced = row.notified = told_state(row)
 
 
 async def change_by_hand(

@@ -9,8 +9,14 @@ The document's layout (kept from the first release, so existing rows read as the
  "evidence":  {"<person>": [[at ISO 8601, event_id], ...]},
  "divergence_series": [[at ISO 8601, gap], ...],
  "mean_series":       [[at ISO 8601, mean], ...],
- "renewal_moment_at": ISO 8601 (optional), "renewal_outcome_at": ISO 8601 (optional)}
+ "renewal_moment_at": ISO 8601 (optional), "renewal_outcome_at": ISO 8601 (optional),
+ "clock": [ISO 8601, event_id] (optional: the account's event clock),
+ "timeline": {"numbers": [[type, key or null, n], ...],
+              "episodes": [[alert_id, type, key or null, n, [[as_of, kind, severity, condition or null], ...]], ...]}}
 ```
+
+A document without ``clock`` was written before evaluation points existed: the analyzer rebuilds
+that account's timeline from its stored events the first time it touches it.
 
 Times keep their offsets and floats their exact value, so ``decode(encode(state)) == state``.
 """
@@ -22,6 +28,7 @@ from typing import Any, Final
 
 from services.analyzer.model import ClassicAnswer, DecayedState
 from services.analyzer.model.account_state import AccountState, ClassicVersion
+from services.analyzer.model.timeline import AlertTimeline, Change, Episode
 
 SEP: Final = "\x1f"  # joins the parts of a key; never part of an id (ids are printable text)
 
@@ -55,7 +62,43 @@ def decode(document: dict[str, Any] | None) -> AccountState:
     state.mean_series = [(datetime.fromisoformat(t), float(v)) for t, v in raw.get("mean_series", [])]
     state.renewal_moment_at = _time(raw.get("renewal_moment_at"))
     state.renewal_outcome_at = _time(raw.get("renewal_outcome_at"))
+    if "clock" in raw:
+        at, event_id = raw["clock"]
+        state.clock, state.clock_event = datetime.fromisoformat(at), event_id
+    timeline = raw.get("timeline", {})
+    state.timeline = AlertTimeline(
+        episodes=[
+            Episode(
+                alert_id,
+                type_,
+                key,
+                number,
+                [
+                    Change(datetime.fromisoformat(at), kind, severity, condition)
+                    for at, kind, severity, condition in changes
+                ],
+            )
+            for alert_id, type_, key, number, changes in timeline.get("episodes", [])
+        ],
+        numbers={(type_, key): n for type_, key, n in timeline.get("numbers", [])},
+    )
     return state
+
+
+def _timeline(timeline: AlertTimeline) -> dict[str, Any]:
+    return {
+        "numbers": [[type_, key, n] for (type_, key), n in timeline.numbers.items()],
+        "episodes": [
+            [
+                e.alert_id,
+                e.type,
+                e.key,
+                e.number,
+                [[c.as_of.isoformat(), c.kind, c.severity, c.condition] for c in e.changes],
+            ]
+            for e in timeline.episodes
+        ],
+    }
 
 
 def encode(state: AccountState) -> dict[str, Any]:
@@ -78,4 +121,8 @@ def encode(state: AccountState) -> dict[str, Any]:
         document["renewal_moment_at"] = state.renewal_moment_at.isoformat()
     if state.renewal_outcome_at is not None:
         document["renewal_outcome_at"] = state.renewal_outcome_at.isoformat()
+    if state.clock is not None:
+        document["clock"] = [state.clock.isoformat(), state.clock_event]
+    if state.timeline.episodes or state.timeline.numbers:
+        document["timeline"] = _timeline(state.timeline)
     return document

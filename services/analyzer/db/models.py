@@ -218,6 +218,14 @@ class AlertRow(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(256))
     resolved_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(Text)
+    # When its condition cleared, in event time (None while it holds).
+    closed_as_of: Mapped[datetime | None]
+    # The state last published to the alerts topic and last delivered to webhooks ("open:<severity>"
+    # or "resolved"; None: never). An open alert never delivered waits for the analyzer to catch up.
+    announced: Mapped[str | None] = mapped_column(String(24))
+    notified: Mapped[str | None] = mapped_column(String(24))
+
+    __table_args__ = (Index("ix_alerts_pending", "active", "notified"),)
 
 
 from services.analyzer.db import webhook_models  # noqa: E402,F401

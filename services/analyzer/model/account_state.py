@@ -12,18 +12,23 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 
+from services.analyzer.model.alerts import AlertStatus
 from services.analyzer.model.answers import HeldAnswer, StateKey, fold_answer, state_keys
 from services.analyzer.model.decay import EMPTY, DecayedState
 from services.analyzer.model.divergence import Point
+from services.analyzer.model.lifecycle import Transition
 from services.analyzer.model.normalise import ClassicAnswer, Metric, classic_scores
 from services.analyzer.model.positions import Side
+from services.analyzer.model.rules import evaluate
 from services.analyzer.model.snapshot import AccountSnapshot, StakeholderRecord, build_snapshot
 from services.analyzer.model.thresholds import Thresholds
+from services.analyzer.model.timeline import AlertTimeline
 
 EVIDENCE_PER_PERSON: Final = 5
+RESOLUTION: Final = timedelta(microseconds=1)  # the finest step between two event times
 RENEWAL_MOMENTS: Final = {"renewal_approach", "renewal_outcome"}
 
 
@@ -64,6 +69,17 @@ def prune(series: list[Point], now: datetime, window: timedelta) -> list[Point]:
     return series[max(0, first_inside - 1) :]
 
 
+def day_start(at: datetime) -> datetime:
+    """The start (UTC midnight) of the day ``at`` falls on: evaluation points are per day."""
+    return datetime.combine(at.astimezone(UTC).date(), time(), UTC)
+
+
+def drop_from(series: list[Point], start: datetime) -> None:
+    """Remove the points at ``start`` or later (the newest day's, about to be recorded again)."""
+    cut = bisect_left(series, start, key=lambda p: p[0])
+    del series[cut:]
+
+
 def add_point(series: list[Point], point: Point) -> None:
     """Insert a point keeping the series sorted (appending is the common, in-order case)."""
     if not series or series[-1] <= point:
@@ -75,7 +91,8 @@ def add_point(series: list[Point], point: Point) -> None:
 @dataclass
 class AccountState:
     """Decayed states per person and dimension, the latest classic answers, recent positions and
-    evidence per person, the recorded divergence and mean, and the latest renewal moments."""
+    evidence per person, the divergence and mean at each evaluation point, the latest renewal
+    moments, the account's event clock and its alert timeline."""
 
     states: dict[StateKey, DecayedState] = field(default_factory=dict)
     classic: dict[tuple[str, str], ClassicVersion] = field(default_factory=dict)
@@ -85,6 +102,15 @@ class AccountState:
     mean_series: list[Point] = field(default_factory=list)
     renewal_moment_at: datetime | None = None
     renewal_outcome_at: datetime | None = None
+    # The latest event time folded in, and the id of that event (the newest evaluation point).
+    clock: datetime | None = None
+    clock_event: str | None = None
+    timeline: AlertTimeline = field(default_factory=AlertTimeline)
+
+    def tick(self, at: datetime, event_id: str) -> None:
+        """Move the account's event clock to an event just folded in (never back)."""
+        if self.clock is None or (at, event_id) > (self.clock, self.clock_event or ""):
+            self.clock, self.clock_event = at, event_id
 
     def fold(
         self,
@@ -94,7 +120,6 @@ class AccountState:
         metric: Metric,
         score: float,
         half_life: timedelta,
-        drop_window: timedelta,
     ) -> list[PositionChange] | None:
         """Fold a new version of an answer in (``held``: the version it replaces, if any).
 
@@ -111,12 +136,8 @@ class AccountState:
         for stakeholder_id in sorted({key[0] for key in changed}):
             state = self.states[(stakeholder_id, None)]
             position = state.position
-            if position is None:
-                continue
-            history = self.history.setdefault(stakeholder_id, [])
-            add_point(history, (new.answer.at, position))
-            self.history[stakeholder_id] = prune(history, new.answer.at, drop_window)
-            moved.append(PositionChange(stakeholder_id, position, state.n))
+            if position is not None:
+                moved.append(PositionChange(stakeholder_id, position, state.n))
         return moved
 
     def _remember_classic(self, new: HeldAnswer, metric: Metric, score: float) -> None:
@@ -211,14 +232,74 @@ class AccountState:
             evidence=evidence,
         )
 
-    def record_series(self, snapshot: AccountSnapshot, window: timedelta) -> None:
-        """Record the snapshot's divergence and mean, pruned to the trend window."""
+    def record_points(self, snapshot: AccountSnapshot, thresholds: Thresholds) -> None:
+        """Record an evaluation point: divergence, mean and every client position, pruned to windows.
+
+        A person's point is recorded only when their position differs from their previous point,
+        so quiet people cost nothing.
+        """
+        at = snapshot.as_of
         for series, value in (
             (self.divergence_series, snapshot.divergence.gap if snapshot.divergence else None),
             (self.mean_series, snapshot.account_mean),
         ):
             if value is not None:
-                add_point(series, (snapshot.as_of, value))
-                kept = prune(series, snapshot.as_of, window)
-                if len(kept) < len(series):
-                    series[:] = kept
+                add_point(series, (at, value))
+                series[:] = prune(series, at, thresholds.trend_window)
+        for person in snapshot.stakeholders:
+            if person.position is None:
+                continue
+            history = self.history.setdefault(person.stakeholder_id, [])
+            if not history or history[-1][1] != person.position:
+                add_point(history, (at, person.position))
+            self.history[person.stakeholder_id] = prune(history, at, thresholds.drop_window)
+
+    def drop_points_from(self, start: datetime) -> None:
+        """Take back the points recorded at ``start`` or later."""
+        drop_from(self.divergence_series, start)
+        drop_from(self.mean_series, start)
+        for history in self.history.values():
+            drop_from(history, start)
+
+    def evaluate_point(
+        self,
+        account_id: str,
+        people: Mapping[str, PersonFacts],
+        human: Mapping[str, AlertStatus],
+        *,
+        thresholds: Thresholds,
+        half_life: timedelta,
+        renewal_date: date | None,
+        now: datetime | None = None,
+    ) -> tuple[AccountSnapshot, list[Transition]]:
+        """Evaluate the rules at the newest evaluation point and move the alert timeline on.
+
+        Without ``now``: the point is the account's clock; what an earlier evaluation of the same
+        day found (and any wall-clock evaluation after it) is taken back first, since more events
+        of that day may have arrived, and the point's figures are recorded. With ``now`` (later than
+        the clock): a wall-clock evaluation on top of the newest point, taken back by the next one
+        and by the next event; it records no figures.
+        """
+        assert self.clock is not None, "an account without events has no evaluation point"
+        if now is None:
+            as_of, evidence = self.clock, (self.clock_event,) if self.clock_event else ()
+            start = day_start(as_of)
+            self.timeline.rewind(start)
+            self.drop_points_from(start)
+        else:
+            as_of, evidence = now, ()
+            self.timeline.rewind(self.clock + RESOLUTION)
+        snapshot = self.snapshot(
+            account_id,
+            as_of,
+            people,
+            thresholds=thresholds,
+            half_life=half_life,
+            renewal_date=renewal_date,
+            evidence=evidence,
+        )
+        active = self.timeline.active(human)
+        changes = self.timeline.step(account_id, as_of, evaluate(snapshot, thresholds, active), active)
+        if now is None:
+            self.record_points(snapshot, thresholds)
+        return snapshot, changes

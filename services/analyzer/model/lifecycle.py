@@ -50,6 +50,11 @@ class Transition:
     previous_severity: Severity | None = None
 
     @property
+    def identity(self) -> tuple[AlertType, str | None]:
+        """One alert per (type, key) and account."""
+        return (self.type, self.key)
+
+    @property
     def delivered(self) -> bool:
         """Whether subscribers hear of it (alert.opened / alert.updated / alert.resolved)."""
         return self.kind in DELIVERED

@@ -48,7 +48,7 @@ class BatchState:
     account_aliases: dict[str, AccountAlias | None] = field(default_factory=dict)
     person_aliases: dict[str, StakeholderAlias | None] = field(default_factory=dict)
     models: dict[str, AccountModel | None] = field(default_factory=dict)
-    alerts: dict[str, list[AlertRow]] = field(default_factory=dict)  # active alerts, complete per account read
+    alerts: dict[str, list[AlertRow]] = field(default_factory=dict)  # every alert, complete per account read
     response_keys: set[str] = field(default_factory=set)
     responses: dict[tuple[str, str], Response] = field(default_factory=dict)  # (key, account) -> current
     new_responses: list[Response] = field(default_factory=list)  # written in one insert at the end
@@ -122,7 +122,7 @@ async def read_batch(session: AsyncSession, events: Sequence[Event]) -> BatchSta
         models = {m.account_id: m for m in await session.scalars(model_query)}
         state.models.update({account_id: models.get(account_id) for account_id in chunk})
         state.alerts.update({account_id: [] for account_id in chunk})
-        alert_query = select(AlertRow).where(AlertRow.account_id.in_(chunk), AlertRow.active.is_(True))
+        alert_query = select(AlertRow).where(AlertRow.account_id.in_(chunk))
         for alert in await session.scalars(alert_query):
             state.alerts[alert.account_id].append(alert)
     state.waiting_domain = identities | accounts

@@ -57,6 +57,20 @@ def add_moment(session: AsyncSession, row: JourneyMomentRow) -> None:
     session.add(row)
 
 
+async def every_version(session: AsyncSession, account_id: str) -> list[Response]:
+    """Every version of every answer of the account (a rebuild folds them in event time)."""
+    state = batch_of(session)
+    rows = list(await session.scalars(select(Response).where(Response.account_id == account_id)))
+    if state is not None:
+        rows += [r for r in state.new_responses if r.account_id == account_id]  # not written yet
+    return rows
+
+
+async def moments(session: AsyncSession, account_id: str) -> list[JourneyMomentRow]:
+    """Every journey moment of the account."""
+    return list(await session.scalars(select(JourneyMomentRow).where(JourneyMomentRow.account_id == account_id)))
+
+
 async def current_answers(session: AsyncSession, account_id: str) -> list[Response]:
     """The versions of the account's answers that count, oldest first."""
     rows = await session.scalars(

@@ -58,7 +58,6 @@ class AccountLedger:
             metric=metric,
             score=score,
             half_life=self.half_life,
-            drop_window=self.thresholds.drop_window,
         )
         if moved is None:
             return False
@@ -93,5 +92,5 @@ class AccountLedger:
         )
 
     def record(self, snapshot: AccountSnapshot) -> None:
-        """Record the snapshot's divergence and mean in the series the trend rules read."""
-        self.state.record_series(snapshot, self.thresholds.trend_window)
+        """Record the snapshot as an evaluation point (divergence, mean, positions)."""
+        self.state.record_points(snapshot, self.thresholds)
