@@ -87,7 +87,7 @@ async def run(url: str, events: list[Body], batch: int) -> list[tuple[Any, ...]]
 
 def outcome(
     tmp_path: Path, events: list[Body], batch: int, *, backend: str = "sqlite", admin: str | None = None
-) -> Any:
+) -> list[tuple[Any, ...]]:
     url = create_database(backend, tmp_path=tmp_path, pg_admin_url=admin)
     return asyncio.run(run(url, events, batch))
 
