@@ -171,7 +171,9 @@ def variables(cls: type[BaseSettings]) -> set[str]:
 
 
 def _inner_fields(value: Any) -> list[str]:
-    if hasattr(value, "model_fields"):
+    from pydantic import BaseModel
+
+    if isinstance(value, BaseModel):
         return list(type(value).model_fields)
     if hasattr(value, "__dataclass_fields__"):
         return list(value.__dataclass_fields__)
