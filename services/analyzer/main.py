@@ -8,7 +8,7 @@ import logging
 import uvicorn
 
 from services.analyzer.app import create_app
-from services.analyzer.migrate import upgrade
+from services.analyzer.migrate import upgrade, wait_until_current
 from services.analyzer.settings import AnalyzerSettings
 from shared.logging import configure_logging
 
@@ -16,12 +16,23 @@ log = logging.getLogger(__name__)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``serve`` (default): migrate, then consume and serve the API. ``migrate``: migrate only."""
+    """``serve`` (default): migrate, then consume and serve the API. ``migrate``: migrate only.
+
+    ``wait-for-schema``: exit 0 once another step has migrated the database to head, 1 after
+    ``--timeout`` seconds (a Kubernetes init container of replicas that do not migrate themselves).
+    """
     parser = argparse.ArgumentParser(prog="python -m services.analyzer")
-    parser.add_argument("command", nargs="?", choices=["serve", "migrate"], default="serve")
+    parser.add_argument("command", nargs="?", choices=["serve", "migrate", "wait-for-schema"], default="serve")
+    parser.add_argument("--timeout", type=float, default=600.0, help="wait-for-schema: seconds before giving up")
     args = parser.parse_args(argv)
     settings = AnalyzerSettings()
     configure_logging(settings.log_level)
+    if args.command == "wait-for-schema":
+        if wait_until_current(settings.database_url, timeout_s=args.timeout):
+            log.info("database schema at head")
+            return 0
+        log.error("database schema not at head", extra={"timeout_s": args.timeout})
+        return 1
     if args.command == "migrate" or settings.analyzer_run_migrations:
         upgrade(settings.database_url)
         log.info("database migrated")

@@ -4,6 +4,10 @@ Nothing here can build or run a container, so the files are parsed and each serv
 what it needs to work: the broker in KRaft mode and reachable by service name, PostgreSQL with a
 health check and a volume, the migration step ahead of the services, both services built from the
 one Dockerfile with their ports, health checks, broker address and (for the analyzer only) database.
+``docker compose up --scale analyzer=N`` must work: the analyzer has no container name and no host
+port, and the gateway in front of it (deploy/compose/analyzer-gateway.conf) publishes the API once and
+follows the replicas. Every long-running service has a health check, and every service keeps its data
+on a named volume or keeps nothing (a read-only container with a tmpfs for scratch).
 
 Every check is a function that returns the problems it finds. ``test_stack_passes`` runs each one on
 the real files; ``test_check_catches_a_broken_copy`` breaks a copy of the files in one specific way per
@@ -30,6 +34,8 @@ REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "docker-compose.yml"
 DOCKERFILE = REPO / "deploy" / "Dockerfile"
 BROKER_MODULE = REPO / "deploy" / "kafka" / "broker.py"
+GATEWAY = "analyzer-gateway"
+DOCKER_DNS = "127.0.0.11"
 
 APP_PORTS = {"ingest": 8000, "analyzer": 8001}
 APP_SERVICES = tuple(APP_PORTS)
@@ -49,6 +55,7 @@ class Stack:
     compose: Mapping
     dockerfile: str
     kafka_version: str
+    gateway_conf: str  # the nginx configuration the gateway service mounts ("" if it mounts none)
 
 
 Check = Callable[[Stack], list[str]]
@@ -80,11 +87,50 @@ def load_stack() -> Stack:
     """The real docker-compose.yml, deploy/Dockerfile and pinned Kafka version."""
     compose = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
     assert isinstance(compose, dict), "docker-compose.yml is not a mapping"
+    gateway = cast(Mapping, compose).get("services", {}).get(GATEWAY) or {}
+    conf = gateway_conf_path(gateway)
     return Stack(
         compose=cast(Mapping, compose),
         dockerfile=DOCKERFILE.read_text(encoding="utf-8"),
         kafka_version=pinned_kafka_version(),
+        gateway_conf=conf.read_text(encoding="utf-8") if conf is not None and conf.is_file() else "",
     )
+
+
+def bind_mounts(svc: Mapping) -> dict[str, Path]:
+    """Container path -> host path (resolved against the compose file's folder) of each bind mount."""
+    mounts: dict[str, Path] = {}
+    for entry in svc.get("volumes") or []:
+        if isinstance(entry, dict):
+            if entry.get("type") == "bind":
+                mounts[str(entry.get("target"))] = COMPOSE_FILE.parent / str(entry.get("source"))
+            continue
+        source, sep, rest = str(entry).partition(":")
+        if sep and source.startswith((".", "/")):
+            mounts[rest.partition(":")[0]] = COMPOSE_FILE.parent / source
+    return mounts
+
+
+def gateway_conf_path(gateway: Mapping) -> Path | None:
+    """The host file mounted as one of nginx's server configurations, if any."""
+    for target, source in bind_mounts(gateway).items():
+        if target.startswith("/etc/nginx/"):
+            return source
+    return None
+
+
+def nginx_directives(conf: str) -> list[list[str]]:
+    """Each ``directive arg ...;`` of an nginx configuration as a word list (comments dropped)."""
+    text = "\n".join(line.partition("#")[0] for line in conf.splitlines())
+    return [part.split() for part in re.split(r"[;{}]", text) if part.split()]
+
+
+def host_ports(svc: Mapping) -> set[int]:
+    """Host ports a service publishes with no variables set (ranges expanded)."""
+    found: set[int] = set()
+    for entry in svc.get("ports") or []:
+        found |= _expand(_port_spec(entry)[0])
+    return found
 
 
 _VARIABLE = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<arg>[^}]*))?\}")
@@ -439,7 +485,10 @@ def check_app_ports(stack: Stack) -> list[str]:
     problems = []
     for name, port in APP_PORTS.items():
         svc = service(stack, name)
-        if port not in container_ports(svc):
+        if name == "analyzer":  # reached through the gateway only: exposed to the network, not published
+            if str(port) not in {str(p) for p in svc.get("expose") or []}:
+                problems.append(f"analyzer does not expose container port {port} to the gateway")
+        elif port not in container_ports(svc):
             problems.append(f"{name} does not publish container port {port}")
         if environment(svc).get(f"{name.upper()}_PORT") not in {None, str(port)}:
             problems.append(f"{name.upper()}_PORT disagrees with the published port {port}")
@@ -448,6 +497,86 @@ def check_app_ports(stack: Stack) -> list[str]:
         problems.append("analyzer has a container_name: `--scale analyzer=N` cannot create a second one")
     for entry in fixed_host_ports(analyzer):
         problems.append(f"analyzer publishes the fixed host port {entry!r}: replicas under --scale would clash")
+    if analyzer.get("ports"):
+        problems.append(
+            "analyzer publishes host ports: with --scale analyzer=N the replicas clash on the default; "
+            f"the API is published by {GATEWAY}"
+        )
+    return problems
+
+
+def check_analyzer_gateway(stack: Stack) -> list[str]:
+    """One published address for the analyzer's API that follows the replicas --scale starts and stops."""
+    gateway = service(stack, GATEWAY)
+    if not gateway:
+        return [f"no {GATEWAY} service: nothing publishes the analyzer's API once analyzer has no host port"]
+    problems = []
+    port = APP_PORTS["analyzer"]
+    if not str(gateway.get("image", "")).startswith("nginx:"):
+        problems.append(f"{GATEWAY} image is {gateway.get('image')!r}, expected nginx")
+    if container_ports(gateway) != {port} or not host_ports(gateway):
+        problems.append(f"{GATEWAY} must publish container port {port} on the host")
+    conf = gateway_conf_path(gateway)
+    if conf is None or not conf.is_file():
+        problems.append(f"{GATEWAY} mounts no nginx configuration from the repository")
+    if depends_on(gateway).get("analyzer") != "service_healthy":
+        problems.append(f"{GATEWAY} must wait for analyzer to be healthy")
+    directives = nginx_directives(stack.gateway_conf)
+    listens = {words[1] for words in directives if words[0] == "listen"}
+    if listens != {str(port)}:
+        problems.append(f"the gateway configuration listens on {sorted(listens)}, not {port}")
+    resolvers = [words for words in directives if words[0] == "resolver"]
+    if not resolvers or resolvers[0][1] != DOCKER_DNS:
+        problems.append(f"the gateway must resolve with Docker's DNS ({DOCKER_DNS}) to see every replica")
+    variables = {words[1]: words[2] for words in directives if words[0] == "set" and len(words) == 3}
+    passes = [words[1] for words in directives if words[0] == "proxy_pass"]
+    if len(passes) != 1:
+        problems.append(f"the gateway configuration has {len(passes)} proxy_pass directives, expected 1")
+    elif not passes[0].startswith("$"):
+        problems.append("proxy_pass names its target directly: nginx resolves it once and never sees new replicas")
+    elif variables.get(passes[0]) != f"http://analyzer:{port}":
+        problems.append(f"the gateway proxies to {variables.get(passes[0])!r}, not http://analyzer:{port}")
+    return problems
+
+
+def check_health_checks_everywhere(stack: Stack) -> list[str]:
+    """Each service that keeps running has a health check; only a one-shot step may go without."""
+    problems = []
+    for name in services(stack):
+        svc = service(stack, name)
+        one_shot = str(svc.get("restart", "no")) == "no"
+        if not one_shot and not healthcheck_test(svc):
+            problems.append(f"{name} runs continuously but has no health check")
+        if one_shot and name != MIGRATE:
+            problems.append(f"{name} has no restart policy: a crash would leave it down")
+    return problems
+
+
+def check_storage(stack: Stack) -> list[str]:
+    """Each service keeps its data on a named volume, or keeps nothing (read-only, tmpfs for scratch)."""
+    problems = []
+    for name in services(stack):
+        svc = service(stack, name)
+        if named_volume_mounts(svc):
+            continue
+        tmpfs = svc.get("tmpfs") or []
+        if svc.get("read_only") is not True or not (tmpfs if isinstance(tmpfs, list) else [tmpfs]):
+            problems.append(f"{name} has no named volume and is not read-only with a tmpfs: its writes would be lost")
+    for name in (*APP_SERVICES, MIGRATE):
+        if named_volume_mounts(service(stack, name)):
+            problems.append(f"{name} mounts a named volume: replicas under --scale would share or fight over it")
+    return problems
+
+
+def check_host_ports_unique(stack: Stack) -> list[str]:
+    """No two services publish the same host port by default."""
+    owners: dict[int, str] = {}
+    problems = []
+    for name in services(stack):
+        for port in host_ports(service(stack, name)):
+            if port in owners:
+                problems.append(f"{name} and {owners[port]} both publish host port {port}")
+            owners[port] = name
     return problems
 
 
@@ -659,6 +788,10 @@ CHECKS: list[Check] = [
     check_app_builds,
     check_app_commands,
     check_app_ports,
+    check_analyzer_gateway,
+    check_health_checks_everywhere,
+    check_storage,
+    check_host_ports_unique,
     check_app_healthchecks,
     check_app_dependencies,
     check_kafka_bootstrap,
@@ -722,6 +855,21 @@ def _drop_env(name: str, key: str) -> Callable[[Stack], None]:
     return edit
 
 
+def _drop_service(name: str) -> Callable[[Stack], None]:
+    def edit(stack: Stack) -> None:
+        services(stack).pop(name)
+
+    return edit
+
+
+def _edit_gateway(old: str, new: str) -> Callable[[Stack], None]:
+    def edit(stack: Stack) -> None:
+        assert old in stack.gateway_conf, f"{old!r} not in the gateway configuration: update this breakage"
+        stack.gateway_conf = stack.gateway_conf.replace(old, new)
+
+    return edit
+
+
 def _other_kafka_version(stack: Stack) -> None:
     stack.kafka_version = "4.0.0"
 
@@ -769,6 +917,31 @@ BREAKAGES: list[tuple[Check, str, Callable[[Stack], None]]] = [
     (check_app_ports, "analyzer on another port", _set("analyzer", "ports", ["9001:9001"])),
     (check_app_ports, "analyzer pinned to one host port", _set("analyzer", "ports", ["8001:8001"])),
     (check_app_ports, "analyzer with a container name", _set("analyzer", "container_name", "analyzer")),
+    (
+        check_app_ports,
+        "analyzer publishes its own port again",
+        _set("analyzer", "ports", ["${ANALYZER_PUBLISH:-127.0.0.1:8001}:8001"]),
+    ),
+    (check_analyzer_gateway, "no gateway", _drop_service(GATEWAY)),
+    (
+        check_analyzer_gateway,
+        "gateway proxies to itself",
+        _edit_gateway("http://analyzer:8001;", "http://127.0.0.1:8001;"),
+    ),
+    (
+        check_analyzer_gateway,
+        "gateway resolves once",
+        _edit_gateway("proxy_pass $analyzer_upstream;", "proxy_pass http://analyzer:8001;"),
+    ),
+    (check_analyzer_gateway, "gateway without Docker's DNS", _edit_gateway("resolver 127.0.0.11", "resolver 8.8.8.8")),
+    (check_analyzer_gateway, "gateway listens elsewhere", _edit_gateway("listen 8001;", "listen 80;")),
+    (check_analyzer_gateway, "gateway starts before the analyzer", _set(GATEWAY, "depends_on", [])),
+    (check_health_checks_everywhere, "gateway without health check", _drop(GATEWAY, "healthcheck")),
+    (check_health_checks_everywhere, "ingest never restarts", _set("ingest", "restart", "no")),
+    (check_storage, "analyzer writable", _drop("analyzer", "read_only")),
+    (check_storage, "gateway without scratch", _drop(GATEWAY, "tmpfs")),
+    (check_storage, "analyzer on a shared volume", _set("analyzer", "volumes", ["postgres-data:/app/var"])),
+    (check_host_ports_unique, "ingest on the gateway's port", _set("ingest", "ports", ["127.0.0.1:8001:8000"])),
     (check_app_healthchecks, "no ingest health check", _drop("ingest", "healthcheck")),
     (
         check_app_healthchecks,
@@ -867,6 +1040,11 @@ def test_check_catches_a_broken_copy(check: Check, breakage: Callable[[Stack], N
 def test_every_check_can_fail() -> None:
     covered = {check for check, _, _ in BREAKAGES}
     assert [check.__name__ for check in CHECKS if check not in covered] == []
+
+
+def test_nginx_directives_are_read_across_lines_and_comments() -> None:
+    conf = "server {\n  listen 8001; # here\n  location / { proxy_pass $x; }\n}\n"
+    assert nginx_directives(conf) == [["server"], ["listen", "8001"], ["location", "/"], ["proxy_pass", "$x"]]
 
 
 def test_interpolation_follows_compose() -> None:

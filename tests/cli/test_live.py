@@ -1,0 +1,287 @@
+"""``feedback`` as a real subprocess against live ingest and analyzer processes, on both databases.
+
+One stack per database back end serves the whole module (starting it is most of the cost); each test
+works on its own accounts. The contacts import goes through ingest and Kafka to the analyzer, and the
+alert the test acknowledges and resolves is opened by the analyzer from answers posted to ingest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.cli.helpers import Run, feedback
+from tests.e2e.test_pipeline import analyzer_process, service_env
+from tests.factories import ANALYZER_KEY, INGEST_KEY, auth, create_account, create_survey
+from tests.harness.databases import create_database
+from tests.harness.kafka import create_topics, read_all, unique_topics
+from tests.harness.processes import ServiceProcess
+from tests.harness.waiting import wait_for_value
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass
+class Stack:
+    """Live ingest and analyzer, and the environment that points the CLI at them."""
+
+    ingest: ServiceProcess
+    analyzer: ServiceProcess
+    env: dict[str, str]
+    workdir: Path
+
+    def run(self, *args: str, **overrides: str) -> Run:
+        """``feedback ARGS`` against this stack."""
+        return feedback(*args, env={**self.env, **overrides}, cwd=self.workdir)
+
+    async def eventually(self, *args: str, until: Any, what: str) -> Any:
+        """Run ``feedback --json ARGS`` until ``until(parsed stdout)``; the last parsed value."""
+
+        async def probe() -> Any:
+            run = await asyncio.to_thread(self.run, "--json", *args)
+            return run.json() if run.code == 0 else None
+
+        return await wait_for_value(probe, lambda v: v is not None and until(v), what=what, interval_s=0.3)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def stack(
+    request: pytest.FixtureRequest, kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    """Both services on their own topics, the analyzer on a fresh database of the back end."""
+    tmp = tmp_path_factory.mktemp(f"cli-{request.param}")
+    admin = request.getfixturevalue("pg_admin_url") if request.param == "postgres" else None
+    database = create_database(request.param, tmp_path=tmp, pg_admin_url=admin)
+    topics = unique_topics()
+    asyncio.run(create_topics(kafka_bootstrap, topics))
+    ingest = ServiceProcess("services.ingest", service_env(kafka_bootstrap, topics), tmp / "ingest.log")
+    # No wall-clock sweep: the alerts follow the events' own times only.
+    analyzer = analyzer_process(kafka_bootstrap, topics, database, tmp, "cli", ANALYZER_SWEEP_INTERVAL_S="0")
+    ingest.start()
+    try:
+        analyzer.start()
+        try:
+            env = {
+                "INGEST_URL": ingest.url,
+                "ANALYZER_URL": analyzer.url,
+                "INGEST_API_KEY": INGEST_KEY,
+                "ANALYZER_API_KEY": ANALYZER_KEY,
+            }
+            yield Stack(ingest, analyzer, env, tmp)
+        finally:
+            analyzer.stop()
+    finally:
+        ingest.stop()
+
+
+def account_id() -> str:
+    return f"acct-{uuid.uuid4().hex[:8]}"
+
+
+def contacts_csv(path: Path, account: str, rows: int) -> Path:
+    """A CRM export: ``rows`` people, the first a procurement lead and the second in IT."""
+    lines = ["Account,Person ID,Email,Role,Side,Name"]
+    roles = ["procurement", "it", "finance", "end_user"]
+    for n in range(rows):
+        lines.append(f"{account},{account}-p{n},p{n}@{account}.example,{roles[n % 4]},client,Person {n}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+async def post_events(stack: Stack, events: list[dict[str, Any]]) -> None:
+    async with httpx.AsyncClient(base_url=stack.ingest.url, headers=auth(INGEST_KEY), timeout=30) as client:
+        response = await client.post("/v1/events/batch", json={"events": events})
+    assert response.status_code == 202, response.text
+
+
+async def test_contacts_import_reaches_the_directory_with_progress_on_stderr(stack: Stack) -> None:
+    account = account_id()
+    path = contacts_csv(stack.workdir / f"{account}.csv", account, 7)
+    run = stack.run("contacts", "import", str(path), "--batch-size", "3", "--as-of", "2026-05-01T09:00:00Z")
+    assert run.code == 0, run
+    assert run.out.strip() == f"published 7 directory events from {path}"
+    assert run.err.splitlines() == ["published 3/7 events", "published 6/7 events", "published 7/7 events"]
+
+    view = await stack.eventually(
+        "accounts", "show", account, until=lambda v: len(v["stakeholders"]) == 7, what="seven people in the directory"
+    )
+    people = {p["stakeholder_id"]: p for p in view["stakeholders"]}
+    assert people[f"{account}-p0"]["role"] == "procurement"
+    assert people[f"{account}-p0"]["aliases"] == [f"p0@{account}.example"]
+    assert people[f"{account}-p1"]["name"] == "Person 1"
+
+    # Importing the same export again publishes the same events: nothing is doubled.
+    again = stack.run("--json", "-q", "contacts", "import", str(path), "--as-of", "2026-05-01T09:00:00Z")
+    assert again.code == 0, again
+    assert again.json() == {"file": str(path), "rows": 7, "published": 7, "dry_run": False}
+    assert again.err == ""
+    table = stack.run("accounts", "show", account)
+    assert table.code == 0, table
+    assert table.out.count(f"{account}-p") == 7
+
+
+async def test_an_alert_is_listed_acknowledged_and_resolved(stack: Stack) -> None:
+    account = account_id()
+    path = contacts_csv(stack.workdir / f"{account}.csv", account, 2)
+    assert stack.run("-q", "contacts", "import", str(path), "--as-of", "2026-05-01T09:00:00Z").code == 0
+    at = "2026-05-01T10:00:00Z"
+    await post_events(
+        stack,
+        [
+            create_account(account_id=account, segment="enterprise", renewal_date="2027-02-01", name="Split Corp"),
+            create_survey(account_id=account, stakeholder_id=f"{account}-p0", score=10, occurred_at=at),
+            create_survey(account_id=account, stakeholder_id=f"{account}-p1", score=2, occurred_at=at),
+        ],
+    )
+    alerts = await stack.eventually(
+        "alerts",
+        "list",
+        "--account",
+        account,
+        "--type",
+        "stakeholder_divergence",
+        until=lambda v: len(v) == 1,
+        what="the divergence alert",
+    )
+    alert_id = alerts[0]["alert_id"]
+    assert alerts[0]["status"] == "open"
+
+    table = stack.run("alerts", "list", "--account", account, "--status", "open")
+    assert table.code == 0, table
+    assert table.out.splitlines()[0].split()[:4] == ["ALERT", "TYPE", "SEVERITY", "STATUS"]
+    assert alert_id in table.out
+
+    shown = stack.run("accounts", "show", account)
+    assert shown.code == 0, shown
+    assert "Split Corp" in shown.out
+    assert "procurement vs it" in shown.out
+
+    acked = stack.run("alerts", "ack", alert_id, "--by", "csm@supplier.example", "--note", "calling IT")
+    assert acked.code == 0, acked
+    assert f"{alert_id} is now acknowledged (by csm@supplier.example)" in acked.out
+    resolved = stack.run("--json", "alerts", "resolve", alert_id, "--by", "csm@supplier.example")
+    assert resolved.code == 0, resolved
+    assert resolved.json()["status"] == "resolved"
+
+    listed = stack.run("--json", "alerts", "list", "--account", account, "--status", "resolved")
+    assert [a["alert_id"] for a in listed.json()] == [alert_id]
+
+    again = stack.run("alerts", "resolve", alert_id, "--by", "csm@supplier.example")
+    assert again.code == 1, again
+    assert "analyzer answered 409 conflict" in again.err
+    assert "already resolved" in again.err
+
+
+async def test_webhook_subscriptions_are_created_listed_rotated_and_deleted(stack: Stack) -> None:
+    url = f"https://crm.example.com/hooks/{uuid.uuid4().hex[:6]}"
+    # Filtered to an account no test posts, so the dispatcher never has anything to send.
+    created = stack.run(
+        "--json", "webhooks", "create", url, "--event", "alert.opened", "--account", "nobody", "--description", "CRM"
+    )
+    assert created.code == 0, created
+    sub = created.json()
+    assert sub["secret"].startswith("whsec_")
+    assert sub["event_types"] == ["alert.opened"]
+    assert sub["account_ids"] == ["nobody"]
+
+    readable = stack.run("webhooks", "create", url + "-2")
+    assert readable.code == 0, readable
+    assert "secret " in readable.out
+    assert "never shows it again" in readable.err
+    second_id = next(line.split()[-1] for line in readable.out.splitlines() if line.startswith("id "))
+
+    listed = stack.run("webhooks", "list")
+    assert listed.code == 0, listed
+    assert sub["id"] in listed.out
+    assert second_id in listed.out
+    assert sub["secret"] not in listed.out
+
+    shown = stack.run("webhooks", "show", sub["id"])
+    assert shown.code == 0, shown
+    assert url in shown.out
+    assert "active" in shown.out
+
+    rotated = stack.run("--json", "webhooks", "rotate-secret", sub["id"], "--overlap", "60")
+    assert rotated.code == 0, rotated
+    assert rotated.json()["secret"] != sub["secret"]
+    assert rotated.json()["previous_secret_expires_at"] is not None
+
+    refused = stack.run("webhooks", "delete", sub["id"])
+    assert refused.code == 2, refused
+    assert "--yes" in refused.err
+    for sub_id in (sub["id"], second_id):
+        deleted = stack.run("webhooks", "delete", sub_id, "--yes")
+        assert deleted.code == 0, deleted
+        assert deleted.out.strip() == f"deleted {sub_id}"
+    gone = stack.run("webhooks", "show", sub["id"])
+    assert gone.code == 1, gone
+    assert "analyzer answered 404 not_found" in gone.err
+    assert sub["id"] not in stack.run("webhooks", "list").out
+
+
+async def test_the_service_refusals_exit_1_with_its_own_words(stack: Stack) -> None:
+    forbidden = stack.run("webhooks", "create", "http://169.254.169.254/latest/meta-data")
+    assert forbidden.code == 1, forbidden
+    assert "analyzer answered 422 validation_error: url: forbidden target" in forbidden.err
+
+    unknown = stack.run("accounts", "show", "no-such-account")
+    assert unknown.code == 1, unknown
+    assert "analyzer answered 404 not_found: no account 'no-such-account'" in unknown.err
+
+    missing_alert = stack.run("--json", "alerts", "ack", "al_missing", "--by", "me")
+    assert missing_alert.code == 1, missing_alert
+    assert missing_alert.out == ""
+    assert '"status": 404' in missing_alert.err
+
+    wrong_key = stack.run("alerts", "list", ANALYZER_API_KEY="not-the-key")
+    assert wrong_key.code == 1, wrong_key
+    assert "analyzer answered 401 unauthorized" in wrong_key.err
+    assert "check the API key" in wrong_key.err
+    assert "not-the-key" not in wrong_key.err
+
+
+async def test_keys_come_from_the_services_own_settings_when_no_cli_key_is_set(stack: Stack) -> None:
+    env = {k: v for k, v in stack.env.items() if not k.endswith("_API_KEY")}
+    # The analyzer's own list, as its host's .env holds it: the CLI takes the first key.
+    (stack.workdir / ".env").write_text(f"ANALYZER_API_KEYS={ANALYZER_KEY},another-key\n")
+    try:
+        run = feedback("accounts", "list", "--limit", "1", env=env, cwd=stack.workdir)
+    finally:
+        (stack.workdir / ".env").unlink()
+    assert run.code == 0, run
+    assert run.out.splitlines()[0].startswith("ACCOUNT")
+
+
+async def test_contacts_import_waits_out_the_rate_limit_and_loses_nothing(kafka_bootstrap: str, tmp_path: Path) -> None:
+    topics = unique_topics()
+    await create_topics(kafka_bootstrap, topics)
+    # Two events at once, then one a second: every two-event batch after the first must wait its turn.
+    env = service_env(kafka_bootstrap, topics, INGEST_RATE_LIMIT_PER_S="1", INGEST_RATE_LIMIT_BURST="2")
+    ingest = ServiceProcess("services.ingest", env, tmp_path / "ingest.log")
+    ingest.start()
+    try:
+        path = contacts_csv(tmp_path / "contacts.csv", "acme", 6)
+        run = feedback(
+            "contacts",
+            "import",
+            str(path),
+            "--batch-size",
+            "2",
+            env={"INGEST_URL": ingest.url, "INGEST_API_KEY": INGEST_KEY},
+            cwd=tmp_path,
+        )
+    finally:
+        ingest.stop()
+    assert run.code == 0, run
+    assert "published 6 directory events" in run.out
+    assert "ingest answered 429; retrying" in run.err
+    assert run.err.splitlines()[-1] == "published 6/6 events"
+    records = await read_all(kafka_bootstrap, topics.events, expect=6)
+    assert sorted(r["value"]["stakeholder_id"] for r in records) == [f"acme-p{n}" for n in range(6)]
