@@ -421,7 +421,8 @@ def _timeline(data: AccountData) -> Markup:
             (
                 m.occurred_at,
                 render(
-                    '<tr class="timeline-moment"><td class="date">{day}</td><td><span class="dot moment"></span>Journey moment</td>'
+                    '<tr class="timeline-moment"><td class="date">{day}</td>'
+                    '<td><span class="dot moment"></span>Journey moment</td>'
                     "<td>{what}</td><td>{who}</td></tr>",
                     day=_date(m.occurred_at),
                     what=label(m.moment),
@@ -652,7 +653,8 @@ def alerts_page(data: AlertsData, *, csrf: str, return_to: str) -> Markup:
         render(
             '<tr data-alert="{id}"><td><span class="badge sev-{sev}">{sev}</span></td>'
             '<td><div class="alert-type">{type}</div><div class="summary">{summary}</div></td>'
-            '<td><a href="{account_href}">{account}</a></td><td class="date">{opened}</td><td>{state}</td><td>{actions}</td></tr>',
+            '<td><a href="{account_href}">{account}</a></td><td class="date">{opened}</td>'
+            "<td>{state}</td><td>{actions}</td></tr>",
             id=a.alert_id,
             sev=a.severity,
             type=label(a.type),
