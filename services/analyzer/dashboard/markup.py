@@ -30,6 +30,6 @@ def render(template: str, /, **values: object) -> Markup:
     return Markup(template.format_map({name: escape(value) for name, value in values.items()}))
 
 
-def join(parts: Iterable[Markup], separator: str = "") -> Markup:
-    """Several pieces of markup one after the other."""
+def join(parts: Iterable[Markup | str], separator: str = "") -> Markup:
+    """Several pieces one after the other (plain text among them is escaped)."""
     return Markup(separator.join(escape(part) for part in parts))
