@@ -114,4 +114,17 @@ def events() -> list[dict[str, Any]]:
         _answer("umbrella", "carlos", "2026-10-21T10:00:00Z", 10),
     ]
     cut = datetime.fromisoformat(CUT)
-    return [e for e in out if datetime.fromisoformat(e["occurred_at"].replace("Z", "+00:00")).astimezone(UTC) < cut]
+    return [e for e in out if _at(e) < cut]
+
+
+def _at(event: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(event["occurred_at"].replace("Z", "+00:00")).astimezone(UTC)
+
+
+def by_month(bodies: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The events in time order, one list per calendar month (at most 500 each, ingest's batch limit)."""
+    months: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    for event in sorted(bodies, key=lambda e: (_at(e), e["type"] not in ("account", "stakeholder"))):
+        at = _at(event)
+        months.setdefault((at.year, at.month), []).append(event)
+    return [month[start : start + 500] for _, month in sorted(months.items()) for start in range(0, len(month), 500)]
