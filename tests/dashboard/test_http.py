@@ -130,6 +130,16 @@ async def test_a_wrong_key_or_a_missing_login_token_signs_nobody_in(database_url
         assert elsewhere.headers["location"] == "/dashboard"
 
 
+async def test_guessing_keys_from_one_address_is_limited(sqlite_url: str) -> None:
+    async with dashboard(sqlite_url) as client:
+        for _ in range(10):
+            assert (await sign_in(client, key="guess")).status_code == 401
+        limited = await sign_in(client, key=ANALYZER_KEY)
+        assert limited.status_code == 429, "even the right key waits once the budget is spent"
+        assert int(limited.headers["retry-after"]) >= 1
+        assert COOKIE_NAME not in limited.cookies
+
+
 async def test_with_no_keys_configured_nobody_signs_in(database_url: str) -> None:
     async with dashboard(database_url, analyzer_api_keys=[]) as client:
         assert (await sign_in(client, key="")).status_code == 401

@@ -38,6 +38,7 @@ from services.analyzer.dashboard.session import (
     new_token,
     tokens_match,
 )
+from services.analyzer.dashboard.throttle import LoginThrottle
 from services.analyzer.db.models import AlertRow
 from services.analyzer.deps import Offset, SessionDep, SettingsDep, get_writer_session
 from services.analyzer.model.history import Bucket
@@ -74,6 +75,7 @@ def install(app: FastAPI, settings: AnalyzerSettings) -> None:
     # Without a configured secret each process signs with its own: sessions end when it restarts.
     secret = configured.get_secret_value().encode() if configured is not None else secrets.token_bytes(32)
     app.state.dashboard_sessions = SessionCodec(secret, int(settings.dashboard_session_ttl_s))
+    app.state.dashboard_throttle = LoginThrottle()
     app.include_router(router)
 
 
@@ -208,9 +210,18 @@ async def login(request: Request, settings: SettingsDep) -> Response:
     target = safe_path(form.get("next"))
     if not tokens_match(form.get("csrf"), request.cookies.get(LOGIN_COOKIE_NAME)):
         return _login_form(request, target, error="The sign-in form expired; try again.", status_code=403)
+    throttle: LoginThrottle = request.app.state.dashboard_throttle
+    address = request.client.host if request.client else "unknown"
+    wait = throttle.retry_after(address, now=time.monotonic())
+    if wait:
+        error = f"Too many failed sign-ins; try again in {wait} s."
+        answer = _login_form(request, target, error=error, status_code=429)
+        answer.headers["Retry-After"] = str(wait)
+        return answer
     key = form.get("key", "").strip()
     keys = settings.analyzer_api_keys
     if not key or not keys or not matches_any(key, keys):
+        throttle.failed(address, now=time.monotonic())
         return _login_form(request, target, error="That key is not accepted.", status_code=401)
     cookie, session = _codec(request).issue(key, now=_now())
     response = redirect(target)
