@@ -25,6 +25,7 @@ run: $(STAMP) kafka ## Start Kafka, migrate, run ingest (:8000) and analyzer (:8
 
 test: $(STAMP) kafka ## Set up and run the whole test suite (real Kafka, SQLite and PostgreSQL)
 	@bash deploy/local/ensure-postgres.sh
+	@bash deploy/local/ensure-chromium.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: $(STAMP) ## Only the tests that need neither Kafka nor PostgreSQL processes of their own

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Gauge
 from sqlalchemy import text
 
+from services.analyzer import dashboard
 from services.analyzer.api import accounts, alerts, subscriptions
 from services.analyzer.assessment import Assessor, ModelConfig
 from services.analyzer.consumer import EventConsumer
@@ -105,6 +106,7 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
     app.include_router(accounts.router)
     app.include_router(alerts.router)
     app.include_router(subscriptions.router)
+    dashboard.install(app, settings)
     return app
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from services.analyzer.model import DEFAULT_THRESHOLDS, Thresholds
@@ -55,6 +55,13 @@ class AnalyzerSettings(ServiceSettings):
     webhook_disable_after_s: float = Field(default=5 * 86_400.0, gt=0)  # continuous failure before disabling
     webhook_secret_overlap_s: float = Field(default=86_400.0, ge=0)  # old secret keeps signing after rotation
     webhook_dispatcher_enabled: bool = True
+
+    # The dashboard (docs/dashboard.md): the secret signing its session cookies (at least 32 characters;
+    # unset, each process draws one at start), how long a session lasts, and whether its cookies are
+    # Secure (unset: in production only).
+    dashboard_session_secret: SecretStr | None = Field(default=None, min_length=32)
+    dashboard_session_ttl_s: float = Field(default=8 * 3600.0, ge=60, le=30 * 86_400)
+    dashboard_cookie_secure: bool | None = None
 
     @field_validator("analyzer_api_keys", mode="before")
     @classmethod

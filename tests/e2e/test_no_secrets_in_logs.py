@@ -64,6 +64,13 @@ def test_keys_and_secrets_stay_out_of_the_logs(kafka_bootstrap: str, topics: Top
             subscription_secret = created.json()["secret"]
             assert client.get(f"{analyzer.url}/v1/accounts", headers=auth(ANALYZER_KEY)).status_code == 200
             assert client.get(f"{analyzer.url}/v1/accounts", headers=auth(PRESENTED_WRONG_KEY)).status_code == 401
+            # Dashboard: signing in with a wrong key, then with the right one (the form re-issues its token).
+            assert client.get(f"{analyzer.url}/dashboard/login").status_code == 200
+            for key, status in ((PRESENTED_WRONG_KEY, 401), (ANALYZER_KEY, 303)):
+                form = {"csrf": client.cookies["sd_login"], "key": key}
+                assert client.post(f"{analyzer.url}/dashboard/login", data=form).status_code == status
+            session_cookie = client.cookies["sd_session"]
+            assert client.get(f"{analyzer.url}/dashboard").status_code == 200
     finally:
         ingest.stop()
         analyzer.stop()
@@ -76,6 +83,7 @@ def test_keys_and_secrets_stay_out_of_the_logs(kafka_bootstrap: str, topics: Top
         "the Zendesk secret": SECRET,
         "a subscription secret": subscription_secret,
         "its key part": subscription_secret.removeprefix("whsec_"),
+        "a dashboard session": session_cookie,
     }
     leaks = [
         f"{what} in the {service} log"

@@ -7,12 +7,14 @@ from datetime import UTC, date, datetime, time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.alerts import repository as alert_repository
-from services.analyzer.assessment import Assessor, held_answer
+from services.analyzer.assessment import Assessor, ModelConfig, held_answer
+from services.analyzer.db.models import Account, Response
 from services.analyzer.deps import ClientDep, Limit, Offset, SessionDep
-from services.analyzer.model import RolePosition
-from services.analyzer.model.history import HistoryTooLong, Person
+from services.analyzer.model import AccountSnapshot, RolePosition
+from services.analyzer.model.history import Bucket, HistoryPoint, HistoryTooLong, Person
 from services.analyzer.model.history import history as model_history
 from services.analyzer.repository import directory, responses
 from services.analyzer.schemas import AccountSummary, AccountView, HistoryBucket, RoleView, StakeholderView, WidestGap
@@ -66,7 +68,12 @@ async def get_account(account_id: str, request: Request, session: SessionDep, _:
     account = await directory.get_account(session, account_id)
     if account is None:
         raise NotFound(f"no account {account_id!r}")
-    snap = await _assessor(request).snapshot(session, account)
+    return await account_view(session, account, await _assessor(request).snapshot(session, account))
+
+
+async def account_view(session: AsyncSession, account: Account, snap: AccountSnapshot) -> AccountView:
+    """The account as ``GET /v1/accounts/{account_id}`` shows it, from its snapshot (also read by the dashboard)."""
+    account_id = account.account_id
     people = {p.stakeholder_id: p for p in await directory.list_stakeholders(session, account_id)}
     positions = {s.stakeholder_id: s for s in snap.stakeholders}
     stats = await responses.stats_by_stakeholder(session, account_id)
@@ -132,22 +139,49 @@ async def history(
     account = await directory.get_account(session, account_id)
     if account is None:
         raise NotFound(f"no account {account_id!r}")
+    config = _assessor(request).config
+    points, _answers = await account_history(session, config, account, bucket=bucket, since=since, until=until)
+    return [
+        HistoryBucket(
+            bucket_start=p.bucket_start,
+            as_of=p.as_of,
+            roles=_roles(p.roles),
+            account_mean=p.account_mean,
+            divergence=p.divergence,
+        )
+        for p in points
+    ]
+
+
+async def account_history(
+    session: AsyncSession,
+    config: ModelConfig,
+    account: Account,
+    *,
+    bucket: Bucket,
+    since: date | None,
+    until: date | None,
+) -> tuple[list[HistoryPoint], list[Response]]:
+    """The history buckets of ``GET .../history`` and the answers they rest on (also read by the dashboard).
+
+    ``InvalidRequest`` for ``since`` after ``until`` or a span over ``MAX_HISTORY_BUCKETS``.
+    """
     if since is not None and until is not None and since > until:
         raise InvalidRequest([{"field": "since", "message": "since must not be after until", "type": "value_error"}])
-    config = _assessor(request).config
     people = {
         p.stakeholder_id: Person(role=p.role, side=p.side, influence=p.influence)  # type: ignore[arg-type]
-        for p in await directory.list_stakeholders(session, account_id)
+        for p in await directory.list_stakeholders(session, account.account_id)
     }
-    answers = [held_answer(r) for r in await responses.current_answers(session, account_id)]
+    rows = await responses.current_answers(session, account.account_id)
+    answers = [held_answer(r) for r in rows]
     if not answers:
-        return []
+        return [], rows
     last = max(account.last_event_at, answers[-1].answer.at)
     if until is not None:
         last = min(last, datetime.combine(until, time.max, tzinfo=UTC))
     first = since or answers[0].answer.at.date()
     if first > last.date():
-        return []
+        return [], rows
     try:
         points = model_history(
             answers,
@@ -160,13 +194,4 @@ async def history(
         )
     except HistoryTooLong as exc:
         raise InvalidRequest([{"field": "bucket", "message": str(exc), "type": "too_long"}]) from exc
-    return [
-        HistoryBucket(
-            bucket_start=p.bucket_start,
-            as_of=p.as_of,
-            roles=_roles(p.roles),
-            account_mean=p.account_mean,
-            divergence=p.divergence,
-        )
-        for p in points
-    ]
+    return points, rows

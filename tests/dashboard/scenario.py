@@ -1,0 +1,130 @@
+"""A small portfolio for the dashboard: the model's divided and aligned year, plus three smaller accounts.
+
+``northwind`` is the worked example of docs/model.md (procurement grows happier while IT sours, the
+NPS rises), with journey moments; ``globex`` is the same survey programme with people who agree.
+Every event lies before ``CUT``, in the past, so the default event-time window accepts them all.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from tests.analyzer.model import story
+
+CUT = "2026-11-15T00:00:00+00:00"
+DIVIDED = "northwind"
+ALIGNED = "globex"
+
+
+def _account(account_id: str, name: str, segment: str, renewal: str, value: float) -> dict[str, Any]:
+    return {
+        "type": "account",
+        "account_id": account_id,
+        "occurred_at": "2026-01-01T00:00:00Z",
+        "name": name,
+        "segment": segment,
+        "renewal_date": renewal,
+        "annual_value": value,
+    }
+
+
+def _person(account_id: str, person: str, role: str, side: str = "client", influence: float = 1.0) -> dict[str, Any]:
+    return {
+        "type": "stakeholder",
+        "account_id": account_id,
+        "stakeholder_id": person,
+        "occurred_at": "2026-01-01T00:00:00Z",
+        "name": person.split("@")[0].title(),
+        "role": role,
+        "side": side,
+        "influence": influence,
+    }
+
+
+def _answer(account_id: str, person: str, at: str, score: float, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "survey_response",
+        "event_id": f"{account_id}-{person}-{at}-{extra.get('metric', 'nps')}",
+        "account_id": account_id,
+        "stakeholder_id": person,
+        "occurred_at": at,
+        "metric": "nps",
+        "score": score,
+        **extra,
+    }
+
+
+def _moment(account_id: str, moment: str, at: str, person: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": "journey_moment",
+        "event_id": f"{account_id}-{moment}-{at}",
+        "account_id": account_id,
+        "occurred_at": at,
+        "moment": moment,
+    }
+    if person:
+        body["stakeholder_id"] = person
+    return body
+
+
+def _story(account_id: str, events: list[story.Event]) -> list[dict[str, Any]]:
+    out = [_person(account_id, p, i.role, i.side, i.influence) for p, i in story.PEOPLE.items()]
+    for event in events:
+        at = event.at.isoformat()
+        if event.kind == "answer":
+            extra: dict[str, Any] = {"metric": event.metric}
+            if event.dimension:
+                extra["dimension"] = event.dimension
+            out.append(_answer(account_id, event.stakeholder_id, at, event.score, **extra))
+        elif event.kind in ("renewal_approach", "renewal_outcome"):
+            out.append(_moment(account_id, event.kind, at))
+    return out
+
+
+def events() -> list[dict[str, Any]]:
+    """Every event of the portfolio, directory first, all before ``CUT``."""
+    start = story.START.isoformat()
+    out = [
+        _account(DIVIDED, "Northwind Logistics", "enterprise", story.RENEWAL.isoformat(), 480_000),
+        _account(ALIGNED, "Globex", "enterprise", "2027-05-15", 260_000),
+        _account("initech", "Initech", "mid-market", "2027-01-10", 95_000),
+        _account("umbrella", "Umbrella Health", "smb", "2026-12-20", 42_000),
+        _account("hooli", "Hooli", "smb", "2027-09-01", 150_000),
+        _moment(DIVIDED, "onboarding", start),
+        _moment(DIVIDED, "support_close", story.day(119).isoformat(), "ivan"),
+        _moment(DIVIDED, "support_close", story.day(199).isoformat(), "iris"),
+        _moment(DIVIDED, "qbr", story.day(170).isoformat()),
+        _moment(ALIGNED, "onboarding", start),
+    ]
+    out += _story(DIVIDED, story.divided_events()) + _story(ALIGNED, story.aligned_events())
+    out += [
+        _person("initech", "peter", "procurement"),
+        _person("initech", "milton", "it"),
+        _person("initech", "bill", "executive_sponsor"),
+        _answer("initech", "peter", "2026-08-03T10:00:00Z", 9),
+        _answer("initech", "milton", "2026-08-04T10:00:00Z", 6),
+        _answer("initech", "bill", "2026-08-05T10:00:00Z", 8),
+        _answer("initech", "milton", "2026-10-05T10:00:00Z", 5),
+        _person("umbrella", "alice", "finance"),
+        _person("umbrella", "carlos", "end_user"),
+        _answer("umbrella", "alice", "2026-09-01T10:00:00Z", 3),
+        _answer("umbrella", "carlos", "2026-09-02T10:00:00Z", 9),
+        _answer("umbrella", "alice", "2026-10-20T10:00:00Z", 2),
+        _answer("umbrella", "carlos", "2026-10-21T10:00:00Z", 10),
+    ]
+    cut = datetime.fromisoformat(CUT)
+    return [e for e in out if _at(e) < cut]
+
+
+def _at(event: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(event["occurred_at"].replace("Z", "+00:00")).astimezone(UTC)
+
+
+def by_month(bodies: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The events in time order, one list per calendar month (at most 500 each, ingest's batch limit)."""
+    months: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    for event in sorted(bodies, key=lambda e: (_at(e), e["type"] not in ("account", "stakeholder"))):
+        at = _at(event)
+        months.setdefault((at.year, at.month), []).append(event)
+    return [month[start : start + 500] for _, month in sorted(months.items()) for start in range(0, len(month), 500)]
