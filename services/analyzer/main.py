@@ -1,4 +1,4 @@
-"""Process entry point of the analyzer: ``python -m services.analyzer [serve|migrate]``."""
+"""Process entry point of the analyzer: ``python -m services.analyzer [serve|migrate|wait-for-schema|rebuild]``."""
 
 from __future__ import annotations
 
@@ -17,16 +17,26 @@ log = logging.getLogger(__name__)
 
 def main(argv: list[str] | None = None) -> int:
     """``serve`` (default): migrate, then consume and serve the API. ``migrate``: migrate only.
+    ``rebuild``: migrate, then replay the events topic into the (fresh) database (docs/operations.md).
 
     ``wait-for-schema``: exit 0 once another step has migrated the database to head, 1 after
     ``--timeout`` seconds (a Kubernetes init container of replicas that do not migrate themselves).
     """
     parser = argparse.ArgumentParser(prog="python -m services.analyzer")
-    parser.add_argument("command", nargs="?", choices=["serve", "migrate", "wait-for-schema"], default="serve")
+    parser.add_argument(
+        "command", nargs="?", choices=["serve", "migrate", "wait-for-schema", "rebuild"], default="serve"
+    )
     parser.add_argument("--timeout", type=float, default=600.0, help="wait-for-schema: seconds before giving up")
+    parser.add_argument(
+        "--allow-partial", action="store_true", help="rebuild: accept a topic whose retention deleted events"
+    )
     args = parser.parse_args(argv)
     settings = AnalyzerSettings()
     configure_logging(settings.log_level)
+    if args.command == "rebuild":
+        from services.analyzer.rebuild_command import run_rebuild
+
+        return run_rebuild(settings, allow_partial=args.allow_partial)
     if args.command == "wait-for-schema":
         if wait_until_current(settings.database_url, timeout_s=args.timeout):
             log.info("database schema at head")
