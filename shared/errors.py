@@ -150,4 +150,5 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing or invalid API key"},
     413: {"model": ErrorBody, "description": "Body over the size limit"},
     422: {"model": ErrorBody, "description": "Invalid request"},
+    503: {"model": ErrorBody, "description": "A dependency (Kafka, the database) is unavailable; see Retry-After"},
 }

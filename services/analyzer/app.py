@@ -12,21 +12,24 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from functools import partial
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Gauge, ProcessCollector
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from services.analyzer.api import accounts, alerts, subscriptions
 from services.analyzer.assessment import Assessor, ModelConfig
 from services.analyzer.consumer import EventConsumer
 from services.analyzer.db.engine import create_engine, create_sessionmaker
+from services.analyzer.db.errors import is_outage
 from services.analyzer.lag import LagCollector, LagMonitor
 from services.analyzer.processing import EventProcessor
 from services.analyzer.relay import OutboxRelay
 from services.analyzer.settings import AnalyzerSettings
 from services.analyzer.sweep import sweep_forever
 from services.analyzer.webhooks.dispatcher import Dispatcher
-from shared.errors import install_error_handlers
+from shared.errors import error_response, install_error_handlers
 from shared.http import BodySizeLimit, HttpMetrics, health_router
 from shared.kafka import DurablePublisher, ensure_topics
 
@@ -98,6 +101,8 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
     app.state.settings = settings
     app.state.assessor = Assessor(model_config(settings), settings.topics)
     install_error_handlers(app)
+    app.add_exception_handler(DBAPIError, _on_database_error)
+    app.add_exception_handler(OSError, _on_database_error)
     app.add_middleware(BodySizeLimit, max_bytes=1_048_576)
     HttpMetrics(registry, "analyzer").install(app)
 
@@ -112,6 +117,18 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
     app.include_router(alerts.router)
     app.include_router(subscriptions.router)
     return app
+
+
+async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """503 with ``Retry-After`` while the database is unreachable; any other database error is a bug (500)."""
+    if is_outage(exc):
+        log.warning(
+            "database unavailable; answered 503",
+            extra={"path": request.url.path, "reason": f"{type(exc).__name__}: {str(exc)[:300]}"},
+        )
+        return error_response(503, "unavailable", "the database is unavailable; retry later", {"Retry-After": "5"})
+    log.error("unhandled error", extra={"path": request.url.path}, exc_info=exc)
+    return error_response(500, "internal_error", "an unexpected error occurred; it has been logged")
 
 
 def model_config(settings: AnalyzerSettings) -> ModelConfig:
