@@ -7,11 +7,12 @@ tests/e2e/test_metrics_exposed.py.
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import pytest
 
-from tests.deploy.alert_rules import load_rules, metric_names, rule_metric_names, structure_problems
+from tests.deploy.alert_rules import REPO, load_rules, metric_names, rule_metric_names, structure_problems
 
 
 def test_the_rules_file_has_the_structure_of_a_prometheus_rule_file() -> None:
@@ -31,6 +32,18 @@ def test_the_rules_cover_what_operations_asks_for() -> None:
         "process_start_time_seconds",  # restarts
     }
     assert wanted <= used, wanted - used
+
+
+def test_every_runbook_section_a_rule_points_to_exists() -> None:
+    headings = set(re.findall(r"^### (.+)$", (REPO / "docs" / "operations.md").read_text(), re.MULTILINE))
+    pointed = {
+        section
+        for group in load_rules()["groups"]
+        for rule in group["rules"]
+        for section in re.findall(r"docs/operations\.md, '([^']+)'", rule["annotations"]["description"])
+    }
+    assert pointed, "no rule points to the runbook: the check below would prove nothing"
+    assert pointed - headings == set()
 
 
 def _break(document: Any, how: str) -> Any:

@@ -1,7 +1,8 @@
 """The alerting rules name only metrics the running services expose, and the lag metric is live.
 
 deploy/prometheus/alerts.yml cannot drift from the code: both services are started, scraped, and
-every metric name in a rule's expression must be among the series their scrapes can hold.
+every metric name in a rule's expression must be among the series their scrapes can hold. Every
+metric they expose must be in the metrics table of docs/operations.md.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from shared.settings import Topics
-from tests.deploy.alert_rules import SCRAPE_SERIES, exposed_names, load_rules, rule_metric_names
+from tests.deploy.alert_rules import REPO, SCRAPE_SERIES, exposed_names, load_rules, rule_metric_names
 from tests.e2e.test_pipeline import analyzer_process, applied, post_batch
 from tests.factories import create_survey
 from tests.harness.processes import ServiceProcess
@@ -66,3 +67,13 @@ async def test_every_metric_in_the_alerting_rules_is_exposed(
         alert: sorted(names - exposed) for alert, names in rule_metric_names(load_rules()).items() if names - exposed
     }
     assert missing == {}, f"rules naming metrics no service exposes: {missing}"
+    runbook = (REPO / "docs" / "operations.md").read_text()
+    # prometheus_client adds a `<name>_created` gauge beside each counter and histogram: not ours to list.
+    undocumented = {
+        name
+        for name, kind in families
+        if f"`{name}`" not in runbook
+        and not (kind == "counter" and f"`{name}_total`" in runbook)
+        and not name.endswith("_created")
+    }
+    assert undocumented == set(), f"metrics missing from docs/operations.md: {sorted(undocumented)}"
