@@ -101,6 +101,11 @@ def _validation_detail(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def _unreadable_body(cause: BaseException) -> dict[str, Any]:
+    reason = "nested too deeply" if isinstance(cause, RecursionError) else f"not readable ({type(cause).__name__})"
+    return {"field": "", "message": f"invalid JSON: the body is {reason}", "type": "json_invalid"}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render ``AppError``, HTTP errors, request validation errors and bugs (500) as ``ErrorBody``."""
 
@@ -110,6 +115,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400 and exc.__cause__ is not None:
+            # FastAPI answers 400 for a JSON body it cannot read at all (bytes that are not UTF-8,
+            # nesting past the interpreter's recursion limit), and 422 for any other invalid JSON.
+            # Nothing of ours raises a bare 400: all are unreadable bodies, answered as the others.
+            return error_response(422, "validation_error", [_unreadable_body(exc.__cause__)])
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return error_response(exc.status_code, code, exc.detail, dict(exc.headers or {}))
 
@@ -138,5 +148,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing or invalid API key"},
+    413: {"model": ErrorBody, "description": "Body over the size limit"},
     422: {"model": ErrorBody, "description": "Invalid request"},
+    503: {"model": ErrorBody, "description": "A dependency (Kafka, the database) is unavailable; see Retry-After"},
 }

@@ -12,21 +12,25 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from functools import partial
 
-from fastapi import FastAPI
-from prometheus_client import CollectorRegistry, Gauge
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry, Gauge, ProcessCollector
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from services.analyzer import dashboard
 from services.analyzer.api import accounts, alerts, subscriptions
 from services.analyzer.assessment import Assessor, ModelConfig
 from services.analyzer.consumer import EventConsumer
 from services.analyzer.db.engine import create_engine, create_sessionmaker
+from services.analyzer.db.errors import is_outage
+from services.analyzer.lag import LagCollector, LagMonitor
 from services.analyzer.processing import EventProcessor
 from services.analyzer.relay import OutboxRelay
 from services.analyzer.settings import AnalyzerSettings
 from services.analyzer.sweep import sweep_forever
 from services.analyzer.webhooks.dispatcher import Dispatcher
-from shared.errors import install_error_handlers
+from shared.errors import error_response, install_error_handlers
 from shared.http import BodySizeLimit, HttpMetrics, health_router
 from shared.kafka import DurablePublisher, ensure_topics
 
@@ -37,6 +41,8 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
     """Build the analyzer; with ``consume=False`` only the API runs (tests of the API alone)."""
     settings = settings or AnalyzerSettings()
     registry = CollectorRegistry()
+    # process_start_time_seconds and friends: how an operator counts restarts (docs/operations.md).
+    ProcessCollector(registry=registry)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -49,7 +55,8 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
         processor = EventProcessor(settings.topics, model_config(settings), time_policy=settings.time_policy)
         consumer = EventConsumer(settings, writer_sessions, processor, after_commit=relay.publish)
         app.state.kafka, app.state.consumer, app.state.relay = kafka, consumer, relay
-        _register_consumer_metrics(registry, consumer)
+        lag = LagMonitor(lambda: consumer.kafka_consumer, interval_s=settings.analyzer_lag_interval_s)
+        _register_consumer_metrics(registry, consumer, lag)
         tasks: list[asyncio.Task[None]] = []
         if consume:
             if settings.kafka_create_topics:
@@ -58,6 +65,7 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
             tasks = [
                 _supervised(consumer.run(), "consumer"),
                 _supervised(relay.sweep_forever(settings.analyzer_outbox_sweep_s), "outbox sweep"),
+                _supervised(lag.run(), "lag monitor"),
             ]
             if settings.analyzer_sweep_interval_s > 0:
                 sweeping = sweep_forever(
@@ -71,6 +79,7 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
         # Webhook deliveries also come from the API (acknowledge/resolve), so the dispatcher runs without `consume`.
         app.state.writer_sessions = writer_sessions  # API calls that write (SQLite: the lock is taken at BEGIN)
         dispatcher = app.state.dispatcher = Dispatcher(writer_sessions, settings)
+        _register_dispatcher_metrics(registry, dispatcher)
         if settings.webhook_dispatcher_enabled:
             tasks.append(_supervised(dispatcher.run(), "webhook dispatcher"))
         try:
@@ -93,6 +102,8 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
     app.state.settings = settings
     app.state.assessor = Assessor(model_config(settings), settings.topics)
     install_error_handlers(app)
+    app.add_exception_handler(DBAPIError, _on_database_error)
+    app.add_exception_handler(OSError, _on_database_error)
     app.add_middleware(BodySizeLimit, max_bytes=1_048_576)
     HttpMetrics(registry, "analyzer").install(app)
 
@@ -108,6 +119,18 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
     app.include_router(subscriptions.router)
     dashboard.install(app, settings)
     return app
+
+
+async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """503 with ``Retry-After`` while the database is unreachable; any other database error is a bug (500)."""
+    if is_outage(exc):
+        log.warning(
+            "database unavailable; answered 503",
+            extra={"path": request.url.path, "reason": f"{type(exc).__name__}: {str(exc)[:300]}"},
+        )
+        return error_response(503, "unavailable", "the database is unavailable; retry later", {"Retry-After": "5"})
+    log.error("unhandled error", extra={"path": request.url.path}, exc_info=exc)
+    return error_response(500, "internal_error", "an unexpected error occurred; it has been logged")
 
 
 def model_config(settings: AnalyzerSettings) -> ModelConfig:
@@ -143,7 +166,7 @@ def _supervised(coro: object, name: str) -> asyncio.Task[None]:
     return asyncio.create_task(guard(), name=name)
 
 
-def _register_consumer_metrics(registry: CollectorRegistry, consumer: EventConsumer) -> None:
+def _register_consumer_metrics(registry: CollectorRegistry, consumer: EventConsumer, lag: LagMonitor) -> None:
     gauges: Sequence[tuple[str, str]] = (
         ("batches", "Batches committed"),
         ("applied", "Events applied"),
@@ -155,8 +178,31 @@ def _register_consumer_metrics(registry: CollectorRegistry, consumer: EventConsu
     )
     for attr, doc in gauges:
         gauge = Gauge(f"analyzer_events_{attr}", doc, registry=registry)
-        gauge.set_function(partial(_stat, consumer, attr))
+        gauge.set_function(partial(_stat, consumer.stats, attr))
+    connected = Gauge("analyzer_consumer_connected", "1 while the Kafka consumer is started", registry=registry)
+    connected.set_function(lambda: float(consumer.connected))
+    waiting = Gauge(
+        "analyzer_consumer_waiting_for_database",
+        "1 while the consumer waits out a database outage (its batch is retried until the database answers)",
+        registry=registry,
+    )
+    waiting.set_function(lambda: float(consumer.stats.waiting_for == "database"))
+    registry.register(LagCollector(lag))
 
 
-def _stat(consumer: EventConsumer, attr: str) -> float:
-    return float(getattr(consumer.stats, attr))
+def _register_dispatcher_metrics(registry: CollectorRegistry, dispatcher: Dispatcher) -> None:
+    gauges: Sequence[tuple[str, str, str]] = (
+        ("attempts", "attempts", "Webhook delivery attempts made"),
+        ("attempts_failed", "attempts_failed", "Webhook delivery attempts without a 2xx (error, timeout, other)"),
+        ("delivered", "delivered", "Webhook deliveries answered with a 2xx"),
+        ("retries_scheduled", "retried", "Failed webhook deliveries given another attempt later"),
+        ("given_up", "failed", "Webhook deliveries given up: retry schedule exhausted, or 410 Gone"),
+        ("subscriptions_disabled", "disabled", "Webhook subscriptions disabled after failing for too long"),
+    )
+    for name, attr, doc in gauges:
+        gauge = Gauge(f"analyzer_webhook_{name}", doc, registry=registry)
+        gauge.set_function(partial(_stat, dispatcher.stats, attr))
+
+
+def _stat(stats: object, attr: str) -> float:
+    return float(getattr(stats, attr))

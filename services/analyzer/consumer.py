@@ -306,6 +306,11 @@ class EventConsumer:
         return lambda account_id: partition_of(account_id, count) in held
 
     @property
+    def kafka_consumer(self) -> AIOKafkaConsumer | None:
+        """The Kafka consumer while one is started (services/analyzer/lag.py measures with it)."""
+        return self._consumer
+
+    @property
     def connected(self) -> bool:
         """True while the consumer is started and polling."""
         return self._consumer is not None

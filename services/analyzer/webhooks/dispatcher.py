@@ -66,6 +66,7 @@ class DispatcherStats:
     """Counters for metrics and tests."""
 
     attempts: int = 0
+    attempts_failed: int = 0  # attempts not answered with a 2xx (network error, timeout, other status)
     delivered: int = 0
     retried: int = 0
     failed: int = 0
@@ -214,7 +215,10 @@ class Dispatcher:
         elif status is not None and not 200 <= status < 300:
             error = f"HTTP {status}"
         self.stats.attempts += 1
-        return Outcome(attempted_at, status, latency_ms, error, retry_after)
+        outcome = Outcome(attempted_at, status, latency_ms, error, retry_after)
+        if not outcome.ok:
+            self.stats.attempts_failed += 1
+        return outcome
 
     async def _record(self, job: Job, outcome: Outcome) -> None:
         """Store the attempt and decide: delivered, retry later, failed; maybe disable the subscription."""

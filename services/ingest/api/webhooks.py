@@ -40,6 +40,14 @@ class WebhookAccepted(BaseModel):
         503: {"model": ErrorBody, "description": "Kafka did not acknowledge in time; see Retry-After"},
     },
     summary="Receive a vendor's CSAT/NPS webhook",
+    # The route reads the raw bytes itself (the signature is over them); documented here as what
+    # every vendor sends, a JSON object in the vendor's own layout (docs/vendors/).
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object", "description": "The vendor's payload"}}},
+        }
+    },
 )
 async def receive(
     source: str,
