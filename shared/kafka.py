@@ -156,8 +156,15 @@ async def _quiet_stop(producer: AIOKafkaProducer) -> None:
         log.warning("kafka producer did not stop cleanly", exc_info=True)
 
 
+KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
+
+
 async def ensure_topics(settings: ServiceSettings, topics: Sequence[str], *, timeout_s: float = 30) -> None:
-    """Create the topics that do not exist yet, with the configured partition count."""
+    """Create the topics that do not exist yet, with the configured partition count.
+
+    The events topic is created with unlimited retention: it is the source of truth the analyzer's
+    database can be rebuilt from (docs/operations.md), so no event may age out of it.
+    """
     admin = AIOKafkaAdminClient(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         client_id=f"{settings.kafka_client_id_prefix}-admin",
@@ -175,6 +182,7 @@ async def ensure_topics(settings: ServiceSettings, topics: Sequence[str], *, tim
                     name=t,
                     num_partitions=settings.kafka_topic_partitions,
                     replication_factor=settings.kafka_replication_factor,
+                    topic_configs=KEEP_FOREVER if t == settings.topics.events else {},
                 )
                 for t in missing
             ],
