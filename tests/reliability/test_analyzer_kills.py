@@ -88,7 +88,7 @@ def databases(pg_admin_url: str, tmp_path: Path) -> dict[str, str]:
     }
 
 
-@pytest.mark.timeout(420)
+@pytest.mark.timeout(600)
 async def test_twenty_sigkills_lose_nothing_double_nothing_and_deliver_every_alert_change(
     kafka_bootstrap: str,
     topics: Topics,
