@@ -45,7 +45,7 @@ BATCH = "10"  # small batches, so that a kill lands inside a batch, between two,
 def kill_points(total: int, kills: int, seed: int) -> list[int]:
     """Ledger sizes at which to kill: seeded, distinct, spread over the stream, none at its very end."""
     rng = random.Random(seed)
-    return sorted(rng.sample(range(10, total - 150), kills))
+    return sorted(rng.sample(range(10, total - 300), kills))
 
 
 @dataclass
