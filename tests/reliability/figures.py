@@ -13,8 +13,8 @@ class Figures:
 
     ``lost``: acknowledged events the analyzer does not hold as applied (or whose answer it does not
     hold). ``doubled``: answers held beyond one per acknowledged answer, or events applied that no
-    one acknowledged. ``deliveries``: webhook requests the receiver got (``distinct`` alert changes
-    among them), or dead letters for the poison scenario.
+    one acknowledged. ``deliveries``: webhook requests the receiver got, ``distinct`` the alert changes
+    among them (zero where the scenario has no subscriber).
     """
 
     fault: str

@@ -76,7 +76,7 @@ async def test_broker_stopped_and_frozen_never_acknowledges_an_event_kafka_lacks
         for _ in range(2):
             await acknowledged_more(len(sender.acknowledged))
             seen = sender.unavailable
-            broker.stop()
+            await asyncio.to_thread(broker.stop)  # a clean shutdown, with the stream still posting
             faults += 1
             await refused_once_more(seen)
             await asyncio.to_thread(broker.start)  # same ports, same data
