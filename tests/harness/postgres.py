@@ -73,6 +73,10 @@ class PostgresCluster:
             str(self.bindir / "initdb"), "-D", str(self.data_dir), "-U", "postgres", "--pwfile", str(pwfile),
             "-A", "scram-sha-256", "--no-sync", "-E", "UTF8",
         )  # fmt: skip
+        self.start_server()
+
+    def start_server(self) -> None:
+        """Start the server on the initialised cluster and wait until it accepts connections."""
         options = (
             f"-p {self.port} -k {self.data_dir.parent} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
@@ -81,6 +85,10 @@ class PostgresCluster:
             str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.data_dir.parent / "server.log"),
             "-o", options, "-w", "-t", "60", "start",
         )  # fmt: skip
+
+    def stop_server(self, mode: str = "fast") -> None:
+        """Stop the server, keeping the cluster: ``fast`` ends every session, ``immediate`` is a crash."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w", "stop")
 
     def stop(self) -> None:
         """Stop fast and delete the cluster."""
