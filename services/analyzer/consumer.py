@@ -240,7 +240,7 @@ class EventConsumer:
 
     async def _dead_letter_alone(self, record: ConsumerRecord[bytes, bytes], exc: Exception) -> list[str]:
         """Send one record that failed on its own to the dead-letter topic, in a transaction of its own."""
-        meta = RecordMeta(record.topic, record.partition, record.offset, record.key)
+        meta = RecordMeta.of(record)
         log.error(
             "record failed on its own; dead-lettering it",
             extra={"record": meta.position, "reason": f"{type(exc).__name__}: {str(exc)[:300]}"},
@@ -277,7 +277,7 @@ class EventConsumer:
         outcomes: dict[str, int] = {}
         async with self._sessions() as session, session.begin():
             pin_for_unit_of_work(session)
-            metas = [RecordMeta(r.topic, r.partition, r.offset, r.key) for r in records]
+            metas = [RecordMeta.of(r) for r in records]
             for outcome in await self._processor.process_batch(
                 session, [(r.value or b"", m) for r, m in zip(records, metas, strict=True)]
             ):

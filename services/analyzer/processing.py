@@ -32,6 +32,7 @@ from shared.settings import Topics
 log = logging.getLogger(__name__)
 
 MODEL_FIELDS = {"role", "side", "influence"}  # what the model reads of a person
+SCHEMA = "feedback.event.v1"  # the ``schema`` header of the records this analyzer reads
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,14 @@ class RecordMeta:
     partition: int
     offset: int
     key: bytes | None
+    # The record's ``schema`` header (ingest writes ``feedback.event.v1``; other producers may omit it).
+    schema: str | None = None
+
+    @classmethod
+    def of(cls, record: Any) -> RecordMeta:
+        """The meta of a consumer record (``aiokafka.ConsumerRecord``), its ``schema`` header included."""
+        schema = next((v.decode(errors="replace") for k, v in record.headers or () if k == "schema"), None)
+        return cls(record.topic, record.partition, record.offset, record.key, schema)
 
     @property
     def position(self) -> str:
@@ -94,7 +103,11 @@ class EventProcessor:
         the failure down to the one record, which it dead-letters alone.
         """
         decoded: list[Event | ValueError] = []
-        for raw, _ in records:
+        for raw, meta in records:
+            if meta.schema is not None and meta.schema != SCHEMA:
+                # A later version may mean the same fields differently: never read it as this one.
+                decoded.append(ValueError(f"unsupported schema {meta.schema!r}: this analyzer reads {SCHEMA}"))
+                continue
             try:
                 decoded.append(self.decode(raw))
             except ValueError as exc:

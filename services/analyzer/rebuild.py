@@ -149,7 +149,7 @@ async def _apply(
     sessions: async_sessionmaker[AsyncSession], processor: EventProcessor, records: list[object]
 ) -> list[str]:
     """One batch in one transaction; if it fails, record by record, dead-lettering what fails alone."""
-    metas = [(r.value or b"", RecordMeta(r.topic, r.partition, r.offset, r.key)) for r in records]  # type: ignore[attr-defined]
+    metas = [(r.value or b"", RecordMeta.of(r)) for r in records]  # type: ignore[attr-defined]
     try:
         async with sessions() as session, session.begin():
             return await processor.process_batch(session, metas)

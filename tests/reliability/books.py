@@ -7,6 +7,7 @@ against the acknowledged events, by id, says what was lost and what was doubled.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,7 +18,6 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.analyzer.db.models import AlertRow, ProcessedEvent, Response
 from services.analyzer.db.webhook_models import Delivery
-from services.analyzer.webhooks.outbox import message_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +26,10 @@ class Books:
 
     ledger: dict[str, str]  # event id -> outcome
     answers: Counter[tuple[str, str]]  # (account, stakeholder) -> answer rows
-    alert_changes: dict[str, int]  # alert id -> changes made (its seq)
+    told: dict[str, str | None]  # alert id -> what subscribers were last told ("open:<severity>", "resolved")
     deliveries: dict[str, str]  # webhook-id -> status
+    last_delivered: dict[str, str]  # alert id -> the state its latest committed delivery says
+    waiting: int  # open alerts subscribers were never told of (history held back until caught up)
 
 
 class LedgerProbe:
@@ -58,11 +60,21 @@ async def read_books(url: str) -> Books:
                 )
             )
             answers = Counter({(a, s): int(n) for a, s, n in rows})
-            alerts = {r.alert_id: r.seq for r in await conn.execute(select(AlertRow.alert_id, AlertRow.seq))}
-            deliveries = {r.msg_id: r.status for r in await conn.execute(select(Delivery.msg_id, Delivery.status))}
+            alerts = list(await conn.execute(select(AlertRow.alert_id, AlertRow.notified, AlertRow.active)))
+            told = {r.alert_id: r.notified for r in alerts}
+            waiting = sum(1 for r in alerts if r.active and r.notified is None)
+            query = select(Delivery.msg_id, Delivery.status, Delivery.body).order_by(Delivery.id)
+            sent = list(await conn.execute(query))
     finally:
         await engine.dispose()
-    return Books(ledger, answers, alerts, deliveries)
+    deliveries = {r.msg_id: r.status for r in sent}
+    last_delivered = {}
+    for row in sent:
+        body = json.loads(row.body)
+        if body["type"] != "alert.acknowledged":
+            state = "resolved" if body["type"] == "alert.resolved" else f"open:{body['data']['severity']}"
+            last_delivered[body["data"]["alert_id"]] = state
+    return Books(ledger, answers, told, deliveries, last_delivered, waiting)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,12 +112,3 @@ def reconcile(
         elif held > wanted:
             doubled.append(f"{held - wanted} answer(s) of {person}")
     return Reconciliation(len(acknowledged), lost, doubled)
-
-
-def expected_messages(alert_changes: Mapping[str, int], subscription_id: str) -> set[str]:
-    """The ``webhook-id`` of every alert change for one subscription (docs/webhooks.md: one per change)."""
-    return {
-        message_id(subscription_id, f"{alert_id}:{n}")
-        for alert_id, seq in alert_changes.items()
-        for n in range(1, seq + 1)
-    }
