@@ -1,7 +1,8 @@
 """The seeded portfolio: a seed and an end date in, every account's plan and events out (pure).
 
-Each account draws from its own ``random.Random`` seeded with the seed and its id, so one account's
-events do not depend on how many accounts are generated. docs/demo.md describes every parameter.
+The stories are dealt to the accounts by a shuffle of the seed; then each account draws from its own
+``random.Random`` seeded with the seed and its number, so one account's draws never shift another's.
+docs/demo.md describes every parameter.
 """
 
 from __future__ import annotations
