@@ -35,7 +35,7 @@ def account_lines(plan: AccountPlan, view: dict[str, Any], alerts: Iterable[dict
         when = f"{days} days before the renewal" if days >= 0 else f"{-days} days after the renewal"
         person = alert.get("metrics", {}).get("stakeholder_id")
         label = f"{alert['type']} ({person.split('@')[0]})" if person else alert["type"]
-        lines.append(f"    {opened}  {label:<36} {alert['severity']:<8} {when}")
+        lines.append(f"    {opened}  {label:<40} {alert['severity']:<8} {when}")
     return lines
 
 
