@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from services.analyzer import dashboard
-from services.analyzer.api import accounts, alerts, subscriptions
+from services.analyzer.api import accounts, alerts, backtest, subscriptions
 from services.analyzer.assessment import Assessor, ModelConfig
 from services.analyzer.consumer import EventConsumer
 from services.analyzer.db.engine import create_engine, create_sessionmaker
@@ -117,6 +117,7 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
     app.include_router(accounts.router)
     app.include_router(alerts.router)
     app.include_router(subscriptions.router)
+    app.include_router(backtest.router)
     dashboard.install(app, settings)
     return app
 

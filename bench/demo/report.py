@@ -1,0 +1,68 @@
+"""The demo's printed tables: each account with its alerts, then the backtest (pure formatting)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from bench.demo.generator import AccountPlan
+
+RULE_LABELS = {
+    "stakeholder_divergence": "stakeholder_divergence",
+    "divergence_widening": "divergence_widening",
+    "masked_by_average": "masked_by_average",
+    "any_divergence_alert": "any divergence alert",
+    "nps_below_0": "classic: NPS < 0",
+    "nps_below_-20": "classic: NPS < -20 (at risk)",
+}
+
+
+def _signed(value: float | None, fmt: str) -> str:
+    return "n/a" if value is None else format(value, fmt)
+
+
+def account_lines(plan: AccountPlan, view: dict[str, Any], alerts: Iterable[dict[str, Any]]) -> list[str]:
+    """One account: its story and outcome, its NPS and divergence now, and every alert it raised."""
+    lines = [
+        f"{plan.account_id}  {plan.name:<22} {plan.segment:<10} {plan.archetype:<17} "
+        f"renewal {plan.renewal} {plan.outcome:<9} NPS {_signed(view.get('nps'), '+.0f'):>4}  "
+        f"divergence {_signed(view.get('divergence'), '.2f')}",
+    ]
+    for alert in alerts:
+        opened = date.fromisoformat(alert["opened_as_of"][:10])
+        days = (plan.renewal - opened).days
+        when = f"{days} days before the renewal" if days >= 0 else f"{-days} days after the renewal"
+        person = alert.get("metrics", {}).get("stakeholder_id")
+        label = f"{alert['type']} ({person.split('@')[0]})" if person else alert["type"]
+        lines.append(f"    {opened}  {label:<40} {alert['severity']:<8} {when}")
+    return lines
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.0f}%"
+
+
+def backtest_lines(answer: dict[str, Any]) -> list[str]:
+    """The ``GET /v1/backtest`` answer as a table."""
+    outcomes = answer["outcomes"]
+    lines = [
+        f"Backtest over {answer['renewals']} renewals (renewed {outcomes['renewed']}, downsized "
+        f"{outcomes['downsized']}, churned {outcomes['churned']}): a rule flags a renewal when it held at any "
+        f"time in the {answer['lookback_days']} days before it.",
+        "",
+        f"{'rule':<30} {'flagged':>7} {'caught':>7} {'false alarms':>12} {'missed':>6} {'precision':>9} "
+        f"{'recall':>6} {'median lead (days)':>18}",
+    ]
+    for rule in answer["rules"]:
+        lead = rule["median_lead_days"]
+        lines.append(
+            f"{RULE_LABELS.get(rule['rule'], rule['rule']):<30} {rule['flagged']:>7} {rule['caught']:>7} "
+            f"{rule['false_alarms']:>12} {rule['missed']:>6} {_percent(rule['precision']):>9} "
+            f"{_percent(rule['recall']):>6} {'n/a' if lead is None else f'{lead:.0f}':>18}"
+        )
+    lines.append(
+        f"caught: churned or downsized renewals flagged (of {answer['bad_outcomes']}); false alarms: renewed "
+        "accounts flagged; lead: first flag to the renewal, over the caught ones."
+    )
+    return lines

@@ -1,0 +1,128 @@
+"""``GET /v1/backtest``: how early and how precisely each rule flagged the renewals that went badly."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from services.analyzer.backtest.rules import DIVERGENCE_ALERTS, Backtest, run_backtest
+from services.analyzer.backtest.scoring import BAD_OUTCOMES, NpsAnswer
+from services.analyzer.deps import ClientDep, SessionDep
+from services.analyzer.repository import outcomes as stored
+from shared.errors import ERROR_RESPONSES
+
+router = APIRouter(prefix="/v1/backtest", tags=["backtest"])
+MAX_LOOKBACK_DAYS: Final = 730
+
+
+class RuleView(BaseModel):
+    """One rule's figures over the renewals."""
+
+    rule: str
+    kind: str = Field(description="divergence_alert or classic")
+    description: str
+    flagged: int = Field(description="renewals the rule flagged inside the lookback window")
+    caught: int = Field(description="churned or downsized renewals flagged")
+    false_alarms: int = Field(description="renewed accounts flagged")
+    missed: int = Field(description="churned or downsized renewals not flagged")
+    precision: float | None = Field(description="caught / flagged; null when nothing was flagged")
+    recall: float | None = Field(description="caught / (churned + downsized); null without a bad outcome")
+    median_lead_days: float | None = Field(description="median days from the first flag to the renewal, over caught")
+
+
+class RenewalView(BaseModel):
+    """One renewal and, per rule, how many days ahead it was flagged (null: not flagged)."""
+
+    account_id: str
+    renewal_at: datetime
+    outcome: str
+    lead_days: dict[str, float | None]
+
+
+class BacktestView(BaseModel):
+    """The backtest over every renewal with a known outcome."""
+
+    lookback_days: int
+    account_prefix: str | None
+    renewals: int
+    outcomes: dict[str, int]
+    bad_outcomes: int = Field(description="churned + downsized")
+    unknown_outcomes: int = Field(description="renewal_outcome moments without a known attributes.outcome")
+    rules: list[RuleView]
+    detail: list[RenewalView] | None = Field(default=None, description="per renewal, with detail=true")
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def view(result: Backtest, *, account_prefix: str | None, detail: bool) -> BacktestView:
+    """The endpoint's answer for a computed backtest."""
+    counts = result.outcome_counts()
+    rules = [
+        RuleView(
+            rule=rule.name,
+            kind=rule.kind,
+            description=rule.description,
+            flagged=score.flagged,
+            caught=score.caught,
+            false_alarms=score.false_alarms,
+            missed=score.missed,
+            precision=_round(score.precision, 4),
+            recall=_round(score.recall, 4),
+            median_lead_days=_round(score.median_lead_days, 1),
+        )
+        for rule, score in result.scores
+    ]
+    per_renewal: list[RenewalView] | None = None
+    if detail:
+        leads = {rule.name: {v.renewal: v.lead_days for v in score.verdicts} for rule, score in result.scores}
+        per_renewal = [
+            RenewalView(
+                account_id=r.account_id,
+                renewal_at=r.at,
+                outcome=r.outcome,
+                lead_days={name: _round(by[r], 1) for name, by in leads.items()},
+            )
+            for r in result.renewals
+        ]
+    return BacktestView(
+        lookback_days=int(result.lookback / timedelta(days=1)),
+        account_prefix=account_prefix,
+        renewals=len(result.renewals),
+        outcomes=counts,
+        bad_outcomes=sum(n for outcome, n in counts.items() if outcome in BAD_OUTCOMES),
+        unknown_outcomes=result.unknown_outcomes,
+        rules=rules,
+        detail=per_renewal,
+    )
+
+
+@router.get("", response_model=BacktestView, responses=ERROR_RESPONSES, summary="Rules against renewal outcomes")
+async def backtest(
+    session: SessionDep,
+    _: ClientDep,
+    lookback_days: Annotated[
+        int, Query(ge=1, le=MAX_LOOKBACK_DAYS, description="Days before each renewal in which a flag counts")
+    ] = 180,
+    account_prefix: Annotated[
+        str | None, Query(min_length=1, max_length=128, description="Only accounts whose id starts with this")
+    ] = None,
+    detail: Annotated[bool, Query(description="Add each renewal with each rule's lead time")] = False,
+) -> BacktestView:
+    """Over the stored ``renewal_outcome`` moments: how many churned or downsized accounts each rule
+    flagged in the lookback window before the renewal, its precision, recall, false alarms and median
+    lead time; the divergence alerts beside the classic account-NPS rules (below 0, below -20)."""
+    outcomes = await stored.renewal_outcomes(session, account_prefix=account_prefix)
+    alerts = await stored.alert_spans(session, DIVERGENCE_ALERTS, account_prefix=account_prefix)
+    answers = await stored.client_nps_answers(session, account_prefix=account_prefix)
+    result = run_backtest(
+        ((o.account_id, o.at, o.outcome) for o in outcomes),
+        ((a.account_id, a.type, a.opened_as_of, a.closed_as_of) for a in alerts),
+        ((n.account_id, NpsAnswer(n.stakeholder_id, n.at, n.event_id, n.score)) for n in answers),
+        timedelta(days=lookback_days),
+    )
+    return view(result, account_prefix=account_prefix, detail=detail)

@@ -1,0 +1,96 @@
+"""Queries the backtest reads: renewal outcomes, alert spans and client NPS answers."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped
+
+from services.analyzer.db.models import AlertRow, JourneyMomentRow, Response, Stakeholder
+
+RENEWAL_OUTCOME = "renewal_outcome"
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeRow:
+    """A stored ``renewal_outcome`` moment: its account, time and ``attributes.outcome`` (any value)."""
+
+    account_id: str
+    at: datetime
+    outcome: object
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSpanRow:
+    """When an alert of a type opened and when its condition cleared (None: it still holds)."""
+
+    account_id: str
+    type: str
+    opened_as_of: datetime
+    closed_as_of: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class NpsRow:
+    """One current NPS answer of a client person."""
+
+    account_id: str
+    stakeholder_id: str
+    at: datetime
+    event_id: str
+    score: float
+
+
+def _prefixed(column: Mapped[str], prefix: str | None) -> ColumnElement[bool]:
+    """Rows whose ``column`` starts with ``prefix`` (every row without one)."""
+    # autoescape: a prefix holding "%" or "_" matches them literally, not as LIKE wildcards.
+    return column.startswith(prefix, autoescape=True) if prefix else true()
+
+
+async def renewal_outcomes(session: AsyncSession, *, account_prefix: str | None = None) -> list[OutcomeRow]:
+    """Every ``renewal_outcome`` moment, oldest first."""
+    query = select(JourneyMomentRow.account_id, JourneyMomentRow.occurred_at, JourneyMomentRow.attributes).where(
+        JourneyMomentRow.moment == RENEWAL_OUTCOME, _prefixed(JourneyMomentRow.account_id, account_prefix)
+    )
+    rows = await session.execute(query.order_by(JourneyMomentRow.occurred_at, JourneyMomentRow.event_id))
+    return [
+        OutcomeRow(
+            row.account_id, row.occurred_at, row.attributes.get("outcome") if isinstance(row.attributes, dict) else None
+        )
+        for row in rows
+    ]
+
+
+async def alert_spans(
+    session: AsyncSession, types: Collection[str], *, account_prefix: str | None = None
+) -> list[AlertSpanRow]:
+    """The event-time span of every alert of ``types``."""
+    query = select(AlertRow.account_id, AlertRow.type, AlertRow.opened_as_of, AlertRow.closed_as_of).where(
+        AlertRow.type.in_(list(types)), _prefixed(AlertRow.account_id, account_prefix)
+    )
+    rows = await session.execute(query)
+    return [AlertSpanRow(*row) for row in rows]
+
+
+async def client_nps_answers(session: AsyncSession, *, account_prefix: str | None = None) -> Sequence[NpsRow]:
+    """The current NPS answers of client-side people (a person the directory does not know counts as client).
+
+    The same people the account NPS counts (docs/model.md, "Classic scores"): supplier answers never.
+    """
+    person = and_(Stakeholder.account_id == Response.account_id, Stakeholder.stakeholder_id == Response.stakeholder_id)
+    query = (
+        select(Response.account_id, Response.stakeholder_id, Response.occurred_at, Response.event_id, Response.score)
+        .outerjoin(Stakeholder, person)
+        .where(
+            Response.metric == "nps",
+            Response.is_current.is_(True),
+            (Stakeholder.side.is_(None)) | (Stakeholder.side == "client"),
+            _prefixed(Response.account_id, account_prefix),
+        )
+    )
+    rows = await session.execute(query)
+    return [NpsRow(*row) for row in rows]
