@@ -136,6 +136,9 @@ class Dispatcher:
                 lease_until=now + timedelta(seconds=self._settings.webhook_lease_s),
                 limit=free,
                 exclude_subscriptions=saturated,
+                # A send still running here whose lease ran out is not due again: claiming it would
+                # send it twice at once (and lose track of the first task).
+                exclude_deliveries=set(self._tasks),
             )
             jobs = self._admit(rows, now)
         for job in jobs:

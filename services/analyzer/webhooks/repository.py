@@ -93,6 +93,7 @@ async def claim_due(
     lease_until: datetime,
     limit: int,
     exclude_subscriptions: Collection[str],
+    exclude_deliveries: Collection[int] = (),
 ) -> list[tuple[Delivery, Subscription]]:
     """Lease up to ``limit`` due deliveries of active subscriptions to ``owner``; the caller commits.
 
@@ -113,6 +114,8 @@ async def claim_due(
     )
     if exclude_subscriptions:
         query = query.where(Delivery.subscription_id.not_in(list(exclude_subscriptions)))
+    if exclude_deliveries:
+        query = query.where(Delivery.id.not_in(list(exclude_deliveries)))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=Delivery, skip_locked=True)
     rows = [(delivery, sub) for delivery, sub in (await session.execute(query)).all()]

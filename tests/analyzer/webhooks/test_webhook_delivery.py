@@ -8,6 +8,7 @@ from email.utils import format_datetime
 
 from standardwebhooks.webhooks import Webhook
 
+from services.analyzer.webhooks.dispatcher import Dispatcher
 from tests.analyzer.helpers import sessions_for
 from tests.analyzer.webhooks.flows import (
     alert_change,
@@ -235,3 +236,25 @@ async def test_a_forbidden_target_at_send_time_is_recorded(sqlite_url: str) -> N
 
 async def _count(items: list[Received], n: int) -> bool:
     return len(items) >= n
+
+
+async def test_a_send_still_running_is_not_claimed_again_when_its_lease_runs_out(sqlite_url: str) -> None:
+    # A lease shorter than the request: the send outlives it, as a slow receiver can make it do.
+    settings = webhook_settings(sqlite_url, webhook_request_timeout_s=60.0, webhook_lease_s=0.2)
+    async with sessions_for(sqlite_url) as sessions, running_receiver((HANG, {})) as slow:
+        sub = await subscribe(sessions, settings, slow.url)
+        await alert_change(sessions, alert_id="a1")
+        dispatcher = Dispatcher(sessions, settings)
+        try:
+            assert await dispatcher.dispatch_due() == 1
+            await wait_until(lambda: _count(slow.requests, 1), timeout_s=10, what="the send to be hanging")
+            await wait_for_value(
+                lambda: deliveries(sessions, sub.id),
+                lambda ds: ds[0].lease_until is not None and ds[0].lease_until < datetime.now(UTC),
+                timeout_s=10,
+                what="the lease to run out",
+            )
+            assert await dispatcher.dispatch_due() == 0, "the running send was claimed a second time"
+            assert len(slow.requests) == 1
+        finally:
+            await dispatcher.close()
