@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from services.analyzer import dashboard
+from services.analyzer.alerts import counts as alert_counts
 from services.analyzer.api import accounts, alerts, backtest, subscriptions
 from services.analyzer.assessment import Assessor, ModelConfig
 from services.analyzer.consumer import EventConsumer
@@ -189,6 +190,14 @@ def _register_consumer_metrics(registry: CollectorRegistry, consumer: EventConsu
     )
     waiting.set_function(lambda: float(consumer.stats.waiting_for == "database"))
     registry.register(LagCollector(lag))
+    changes = Gauge(
+        "analyzer_alert_changes",
+        "Alert changes published: news (delivered), history (older than ALERT_NEWS_HORIZON_S), backfilled",
+        ["kind"],
+        registry=registry,
+    )
+    for kind in alert_counts.KINDS:
+        changes.labels(kind).set_function(partial(alert_counts.TOTALS.__getitem__, kind))
 
 
 def _register_dispatcher_metrics(registry: CollectorRegistry, dispatcher: Dispatcher) -> None:

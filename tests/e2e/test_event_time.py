@@ -15,6 +15,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -183,6 +184,15 @@ async def test_a_backfilled_year_delivers_only_the_alerts_open_at_its_end_once(
                 subs = (await client.get("/v1/subscriptions")).json()
                 queued = await client.get(f"/v1/subscriptions/{subs[0]['id']}/deliveries", params={"limit": 500})
             assert len(queued.json()["deliveries"]) == len(still_open)
+            async with httpx.AsyncClient(base_url=stack.analyzer.url) as client:
+                metrics = (await client.get("/metrics")).text
+            counted = {
+                kind: float(value)
+                for kind, value in re.findall(r'^analyzer_alert_changes\{kind="(\w+)"\} (\S+)$', metrics, re.MULTILINE)
+            }
+            assert counted["news"] == 0, "history is not counted as news"
+            assert counted["history"] >= len(alerts)
+            assert counted["backfilled"] == len(still_open)
 
     bodies = [json.loads(r.body) for r in receiver.requests]
     per_alert = Counter(b["data"]["alert_id"] for b in bodies)

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.analyzer.alerts import repository
+from services.analyzer.alerts import counts, repository
 from services.analyzer.db.models import AlertRow
 from services.analyzer.model.alerts import SEVERITY_RANK, AlertStatus
 from services.analyzer.model.timeline import AlertTimeline, Episode
@@ -158,6 +158,7 @@ async def announce(
             value={"event": _event_type(row.announced, state), **row.record, "news": tell},
         )
         row.announced = state
+        counts.count(session, "news" if tell else "history")
     if tell:
         await enqueue_deliveries(
             session,
@@ -191,7 +192,7 @@ async def deliver_backfilled(
     Called when the analyzer has caught up with the events topic: what a backfill left open is news
     now, with its original as-of time; what it opened and closed again never reaches subscribers.
     """
-    count = 0
+    delivered = 0
     for row in await repository.waiting_for_delivery(session):
         if owns is not None and not owns(row.account_id):
             continue
@@ -214,8 +215,9 @@ async def deliver_backfilled(
             message_key=message_key,
         )
         row.notified = row.announced = told_state(row)
-        count += 1
-    return count
+        counts.count(session, "backfilled")
+        delivered += 1
+    return delivered
 
 
 def alert_record(row: AlertRow, as_of: datetime | None, condition: dict[str, Any]) -> dict[str, Any]:
