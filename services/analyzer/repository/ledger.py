@@ -8,13 +8,14 @@ from typing import Any
 
 from sqlalchemy import event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from services.analyzer.db.models import OutboxMessage, ProcessedEvent
 
 OUTBOX_KEY = "outbox_enqueued"
 WRITTEN_KEY = "outbox_written"
 HOOKED_KEY = "outbox_hooked"
+ROLLED_BACK_KEY = "outbox_rolled_back"
 KNOWN_KEY = "ledger_known"
 
 
@@ -74,7 +75,9 @@ def enqueue(session: AsyncSession, *, message_id: str, topic: str, key: str, val
     if not session.info.get(HOOKED_KEY):
         session.info[HOOKED_KEY] = True
         event.listen(session.sync_session, "before_commit", _write_outbox)
-        event.listen(session.sync_session, "after_rollback", _forget_outbox)
+        event.listen(session.sync_session, "after_commit", _note_commit)
+        event.listen(session.sync_session, "after_rollback", _note_rollback)
+        event.listen(session.sync_session, "after_transaction_end", _forget_outbox)
     session.info.setdefault(OUTBOX_KEY, []).append(
         {
             "message_id": message_id,
@@ -95,10 +98,21 @@ def _write_outbox(session: Session) -> None:
         session.info[WRITTEN_KEY] = len(rows)
 
 
-def _forget_outbox(session: Session) -> None:
-    # Whatever was queued in a transaction that rolled back was never written.
-    session.info.pop(OUTBOX_KEY, None)
-    session.info.pop(WRITTEN_KEY, None)
+def _note_commit(session: Session) -> None:
+    session.info[ROLLED_BACK_KEY] = False
+
+
+def _note_rollback(session: Session) -> None:
+    session.info[ROLLED_BACK_KEY] = True
+
+
+def _forget_outbox(session: Session, transaction: SessionTransaction) -> None:
+    # Whatever was queued in a transaction that rolled back was never written. Rolling back a
+    # SAVEPOINT (webhook deliveries are inserted under one) fires the rollback event too, while the
+    # transaction goes on and will write its queue: only the end of the outermost one decides.
+    if transaction.parent is None and session.info.pop(ROLLED_BACK_KEY, False):
+        session.info.pop(OUTBOX_KEY, None)
+        session.info.pop(WRITTEN_KEY, None)
 
 
 def enqueued(session: AsyncSession) -> list[str]:
