@@ -135,6 +135,8 @@ async def test_the_dashboard_shows_the_api_figures_and_acknowledges_an_alert(
         assert "/dashboard/login?next=" in browser.current_url
         browser.find_element(By.ID, "key").send_keys("not-a-key")
         browser.find_element(By.ID, "sign-in").click()
+        # The refusal is a new page: wait for it, the click returns before it has loaded.
+        wait_for(browser, lambda d: d.find_elements(By.ID, "login-error"), "the login error")
         assert text(browser, "#login-error") == "That key is not accepted."
         screenshot(browser, tmp_path / "dashboard-login.png")
         browser.find_element(By.ID, "key").send_keys(ANALYZER_KEY)
