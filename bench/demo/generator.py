@@ -9,11 +9,20 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final, Literal
 
-from bench.demo.archetypes import ARCHETYPES, BY_NAME, ArchetypeName, Outcome, action_day, sentiment
+from bench.demo.archetypes import (
+    ARCHETYPES,
+    BY_NAME,
+    DECISION_MAKERS,
+    ArchetypeName,
+    Outcome,
+    action_day,
+    sentiment,
+    silence_window,
+)
 
 YEAR_DAYS: Final = 365
 Segment = Literal["enterprise", "mid_market", "smb"]
@@ -24,16 +33,27 @@ SHAPE: Final[dict[Segment, tuple[int, tuple[int, int], bool, tuple[int, int], tu
     "mid_market": (2, (2, 3), False, (5, 8), (50, 200)),
     "smb": (1, (1, 2), False, (3, 5), (10, 50)),
 }
+# Who gets the quarterly relationship survey: every client role but the pulse roles. This includes
+# IT, which is not a decision maker (``DECISION_MAKERS``: procurement, finance, the sponsor).
 DECISION_ROLES: Final = ("procurement", "finance", "executive_sponsor", "it")
 PULSE_ROLES: Final = ("end_user", "champion")
 INFLUENCE: Final = {"executive_sponsor": 1.5, "procurement": 1.2}
 QUARTER_DAYS: Final = 91
 MONTH_DAYS: Final = 30
-ANSWER_RATE_QUARTERLY: Final = 0.85
-ANSWER_RATE_PULSE: Final = 0.75
+# A person's response propensity (the chance they answer a wave) is drawn once from a beta
+# distribution with the channel's mean rate and concentration RESPONSE_SPREAD: for the relationship
+# survey (mean 0.65), a fifth of the people answer nine waves in ten or more and one in eight fewer
+# than three in ten.
+ANSWER_RATE_QUARTERLY: Final = 0.65
+ANSWER_RATE_PULSE: Final = 0.60
+RESPONSE_SPREAD: Final = 2.5
 ANSWER_RATE_TICKET: Final = 0.70
 ANSWER_RATE_ONBOARDING: Final = 0.80
-ANSWER_NOISE: Final = 0.5  # standard deviation of one answer around the person's mean, NPS points
+SILENT_PROPENSITY: Final = 0.9  # a silent decision maker answered (at least) this readily before falling silent
+ANSWER_NOISE: Final = 1.0  # standard deviation of one answer around the person's mean, NPS points
+BAD_DAY_RATE: Final = 0.03  # the share of answers given on a bad day ...
+BAD_DAY_DROP: Final = (3.0, 5.0)  # ... which are this many NPS points lower (uniform)
+CSAT_PER_NPS: Final = 0.4  # one NPS point is 0.4 of a CSAT point (1 + 4 x mean / 10)
 PERSON_LEAN: Final = 0.3  # standard deviation of a person's own lean, NPS points
 RENEWAL_APPROACH_BEFORE: Final = 120
 SUPPLIER = "account-manager@supplier.example"
@@ -44,13 +64,19 @@ _NAMES_C: Final = ("Logistics", "Health", "Retail", "Foods", "Energy", "Finance"
 
 @dataclass(frozen=True, slots=True)
 class Person:
-    """One stakeholder: id, role, side, influence, and their own lean in NPS points."""
+    """One stakeholder: id, role, side, influence, their own lean in NPS points, how readily they answer.
+
+    ``singled_out``: the person the account's story is about (the unhappy IT person, a cooling or a
+    silent decision maker).
+    """
 
     stakeholder_id: str
     role: str
     side: Literal["client", "supplier"]
     influence: float
     lean: float
+    propensity: float = 1.0
+    singled_out: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +160,7 @@ class _Account:
         roles = ["procurement", "finance", "executive_sponsor", *["it"] * it_people]
         roles += ["end_user"] * rng.randint(*users) + (["champion"] if champion else [])
         people = [self._person(role, roles[:i].count(role) + 1) for i, role in enumerate(roles)]
+        people = self._single_out(people)
         people.append(Person(SUPPLIER, "other", "supplier", 1.0, 0.0))
         story = BY_NAME[self.archetype]
         renewal_day = rng.randint(*story.renewal_days)
@@ -152,8 +179,28 @@ class _Account:
 
     def _person(self, role: str, k: int) -> Person:
         lean = max(-1.0, min(1.0, self.rng.gauss(0, PERSON_LEAN)))
+        rate = ANSWER_RATE_PULSE if role in PULSE_ROLES else ANSWER_RATE_QUARTERLY
+        propensity = self.rng.betavariate(rate * RESPONSE_SPREAD, (1 - rate) * RESPONSE_SPREAD)
         person_id = f"{role.replace('_', '-')}{k}@{self.account_id}.example"
-        return Person(person_id, role, "client", INFLUENCE.get(role, 1.0), round(lean, 2))
+        return Person(person_id, role, "client", INFLUENCE.get(role, 1.0), round(lean, 2), round(propensity, 3))
+
+    def _single_out(self, people: list[Person]) -> list[Person]:
+        """Mark the people the story is about: one IT person, or one or two decision makers."""
+        rng = self.rng
+        chosen: set[str] = set()
+        if self.archetype == "unhappy_it_person":
+            chosen = {rng.choice([p.stakeholder_id for p in people if p.role == "it"])}
+        elif self.archetype == "decision_makers_cooling":
+            roles = rng.choice((("procurement",), ("finance",), ("procurement", "finance")))
+            chosen = {p.stakeholder_id for p in people if p.role in roles}
+        elif self.archetype == "silent_decision_maker":
+            makers = [p.stakeholder_id for p in people if p.role in DECISION_MAKERS]
+            chosen = set(rng.sample(makers, 1 if rng.random() < 0.6 else 2))
+        floor = SILENT_PROPENSITY if self.archetype == "silent_decision_maker" else 0.0
+        return [
+            replace(p, singled_out=True, propensity=max(p.propensity, floor)) if p.stakeholder_id in chosen else p
+            for p in people
+        ]
 
     # -- events -----------------------------------------------------------------------------------
 
@@ -209,15 +256,22 @@ class _Account:
             )
 
     def _mean(self, person: Person, day: float) -> float:
-        return sentiment(self.plan.archetype, person.role, day, self.plan.renewal_day) + person.lean
+        plan = self.plan
+        return sentiment(plan.archetype, person.role, day, plan.renewal_day, person.singled_out) + person.lean
+
+    def _reading(self, person: Person, day: float) -> float:
+        """One noisy reading of the person's mood, NPS points: noise, and now and then a bad day."""
+        value = self._mean(person, day) + self.rng.gauss(0, ANSWER_NOISE)
+        if self.rng.random() < BAD_DAY_RATE:
+            value -= self.rng.uniform(*BAD_DAY_DROP)
+        return value
 
     def _nps(self, person: Person, day: float) -> int:
-        return round(max(0.0, min(10.0, self._mean(person, day) + self.rng.gauss(0, ANSWER_NOISE))))
+        return round(max(0.0, min(10.0, self._reading(person, day))))
 
     def _csat(self, person: Person, day: float) -> int:
-        # The same mood on a 1-5 scale: 8.4 of 10 rates a ticket 4, 3.2 rates it 2.
-        mood = 1 + 4 * self._mean(person, day) / 10 + self.rng.gauss(0, ANSWER_NOISE / 2)
-        return round(max(1.0, min(5.0, mood)))
+        # The same reading on a 1-5 scale: 8.4 of 10 rates a ticket 4, 3.2 rates it 2.
+        return round(max(1.0, min(5.0, 1 + CSAT_PER_NPS * self._reading(person, day))))
 
     def _answer(self, person: Person, day: float, hour: int, metric: str, score: int, **extra: Any) -> None:
         self._add(
@@ -248,13 +302,29 @@ class _Account:
     def _client(self, *roles: str) -> list[Person]:
         return [p for p in self.plan.people if p.side == "client" and p.role in roles]
 
+    def _silent(self, person: Person) -> bool:
+        return person.singled_out and self.plan.archetype == "silent_decision_maker"
+
     def _relationship_survey(self, phase: int, last: int) -> None:
-        """Quarterly relationship NPS to the decision-makers; the supplier rates itself the same week."""
+        """Quarterly relationship NPS to every client role but the pulse roles (decision makers and IT).
+
+        Each person answers a wave as readily as their propensity says, except a silent decision
+        maker: nothing in their silence, then every wave of the last weeks before the renewal (and,
+        when no wave falls there, a late answer to the last one). The supplier rates itself the same week.
+        """
         supplier = next(p for p in self.plan.people if p.side == "supplier")
+        silent = silence_window(self.plan.renewal_day)
+        spoke: set[str] = set()  # the silent decision makers who answered a wave after their silence
         for wave in range(phase, last, QUARTER_DAYS):
             for person in self._client(*DECISION_ROLES):
                 day = wave + self.rng.randint(0, 6)
-                if self.rng.random() < ANSWER_RATE_QUARTERLY and day < last:
+                answers = self.rng.random() < person.propensity
+                if self._silent(person):
+                    late = silent[1] <= day < self.plan.renewal_day
+                    answers = late or (answers and not silent[0] <= day < silent[1])
+                    if late and day < last:
+                        spoke.add(person.stakeholder_id)
+                if answers and day < last:
                     self._answer(
                         person, day, self.rng.randint(8, 17), "nps", self._nps(person, day), source="relationship"
                     )
@@ -265,14 +335,23 @@ class _Account:
             self._answer(
                 supplier, wave + 3, 9, "csat", self.rng.choice((4, 5, 5)), dimension="support", source="self-assessment"
             )
+        for person in self._client(*DECISION_MAKERS):
+            if self._silent(person) and person.stakeholder_id not in spoke:
+                day = self.rng.randint(silent[1] + 5, self.plan.renewal_day - 3)
+                self._answer(person, day, self.rng.randint(8, 17), "nps", self._nps(person, day), source="relationship")
 
     def _pulse(self, phase: int, last: int) -> None:
-        """Monthly pulse NPS to end users and the champion."""
-        for wave in range(phase, last, MONTH_DAYS):
+        """Monthly pulse to end users and the champion: NPS one month, CSAT on the product the next."""
+        for n, wave in enumerate(range(phase, last, MONTH_DAYS)):
             for person in self._client(*PULSE_ROLES):
                 day = wave + self.rng.randint(0, 4)
-                if self.rng.random() < ANSWER_RATE_PULSE and day < last:
-                    self._answer(person, day, self.rng.randint(8, 17), "nps", self._nps(person, day), source="pulse")
+                if self.rng.random() < person.propensity and day < last:
+                    hour = self.rng.randint(8, 17)
+                    if n % 2 == 0:
+                        self._answer(person, day, hour, "nps", self._nps(person, day), source="pulse")
+                    else:
+                        score = self._csat(person, day)
+                        self._answer(person, day, hour, "csat", score, dimension="product", source="pulse")
 
     def _tickets(self, count: int, last: int) -> None:
         """Support tickets closed through the year, each rated (CSAT on support) by whoever opened it."""

@@ -6,8 +6,10 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from bench.demo.archetypes import ARCHETYPES
 from bench.demo.generator import AccountPlan
 
+STORY_WIDTH = max(len(a.name) for a in ARCHETYPES)  # the story column fits the longest name
 RULE_LABELS = {
     "stakeholder_divergence": "stakeholder_divergence",
     "divergence_widening": "divergence_widening",
@@ -25,7 +27,7 @@ def _signed(value: float | None, fmt: str) -> str:
 def account_lines(plan: AccountPlan, view: dict[str, Any], alerts: Iterable[dict[str, Any]]) -> list[str]:
     """One account: its story and outcome, its NPS and divergence now, and every alert it raised."""
     lines = [
-        f"{plan.account_id}  {plan.name:<22} {plan.segment:<10} {plan.archetype:<17} "
+        f"{plan.account_id}  {plan.name:<22} {plan.segment:<10} {plan.archetype:<{STORY_WIDTH}} "
         f"renewal {plan.renewal} {plan.outcome:<9} NPS {_signed(view.get('nps'), '+.0f'):>4}  "
         f"divergence {_signed(view.get('divergence'), '.2f')}",
     ]
