@@ -1,0 +1,1 @@
+"""Backtests of the renewal-risk alerts on simulated portfolios."""
