@@ -18,10 +18,11 @@ from typing import Final
 from services.analyzer.model.alerts import AlertStatus
 from services.analyzer.model.answers import HeldAnswer, StateKey, fold_answer, state_keys
 from services.analyzer.model.decay import EMPTY, DecayedState
-from services.analyzer.model.divergence import Point
+from services.analyzer.model.divergence import Point, value_at
 from services.analyzer.model.lifecycle import Transition
 from services.analyzer.model.normalise import ClassicAnswer, Metric, classic_scores
 from services.analyzer.model.positions import Side
+from services.analyzer.model.risk import DEFAULT_RISK_MODEL, RiskModel
 from services.analyzer.model.rules import evaluate
 from services.analyzer.model.snapshot import AccountSnapshot, StakeholderRecord, build_snapshot
 from services.analyzer.model.thresholds import Thresholds
@@ -40,6 +41,8 @@ class PersonFacts:
     side: Side = "client"
     influence: float = 1.0
     known_since: datetime | None = None
+    # Whether they decide the renewal; None: as their role does by default.
+    decision_maker: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,12 +103,22 @@ class AccountState:
     evidence: dict[str, list[tuple[datetime, str]]] = field(default_factory=dict)
     divergence_series: list[Point] = field(default_factory=list)
     mean_series: list[Point] = field(default_factory=list)
+    # The mean position of the roles of the people who decide the renewal, over the trend window.
+    decider_series: list[Point] = field(default_factory=list)
+    # Each client role's position at the evaluation points where it changed, over the trend window.
+    role_series: dict[str, list[Point]] = field(default_factory=dict)
+    # The renewal risk at each evaluation point, over the risk horizon, and, per renewal outcome,
+    # the risk the horizon before it: the prediction the outcome is checked against.
+    risk_series: list[Point] = field(default_factory=list)
+    predictions: dict[datetime, float] = field(default_factory=dict)
     renewal_moment_at: datetime | None = None
     renewal_outcome_at: datetime | None = None
     # The latest event time folded in, and the id of that event (the newest evaluation point).
     clock: datetime | None = None
     clock_event: str | None = None
     timeline: AlertTimeline = field(default_factory=AlertTimeline)
+    # Read from a document an earlier model wrote: rebuild it from its events before using it.
+    outdated: bool = field(default=False, compare=False)
 
     def tick(self, at: datetime, event_id: str) -> None:
         """Move the account's event clock to an event just folded in (never back)."""
@@ -196,6 +209,7 @@ class AccountState:
                     known_since=person.known_since,
                     evidence=tuple(event_id for _, event_id in self.evidence.get(stakeholder_id, ())),
                     history=tuple(self.history.get(stakeholder_id, ())),
+                    decision_maker=person.decision_maker,
                 ),
             )
         return records
@@ -210,6 +224,7 @@ class AccountState:
         half_life: timedelta,
         renewal_date: date | None = None,
         evidence: Sequence[str] = (),
+        risk_model: RiskModel = DEFAULT_RISK_MODEL,
     ) -> AccountSnapshot:
         """The account's figures as of ``as_of``: what the rules read."""
         client = [
@@ -225,11 +240,14 @@ class AccountState:
             half_life=half_life,
             divergence_series=self.divergence_series,
             mean_series=self.mean_series,
+            decider_series=self.decider_series,
+            role_series=self.role_series,
             renewal_date=renewal_date,
             renewal_moment_at=self.renewal_moment_at,
             renewal_outcome_at=self.renewal_outcome_at,
             classic=classic_scores(client),
             evidence=evidence,
+            risk_model=risk_model,
         )
 
     def record_points(self, snapshot: AccountSnapshot, thresholds: Thresholds) -> None:
@@ -239,13 +257,26 @@ class AccountState:
         so quiet people cost nothing.
         """
         at = snapshot.as_of
-        for series, value in (
-            (self.divergence_series, snapshot.divergence.gap if snapshot.divergence else None),
-            (self.mean_series, snapshot.account_mean),
+        for series, value, window in (
+            (self.divergence_series, snapshot.divergence.gap if snapshot.divergence else None, thresholds.trend_window),
+            (self.mean_series, snapshot.account_mean, thresholds.trend_window),
+            (self.decider_series, snapshot.decision_makers_mean, thresholds.trend_window),
+            (self.risk_series, snapshot.risk.probability if snapshot.risk else None, thresholds.risk_horizon),
         ):
             if value is not None:
                 add_point(series, (at, value))
-                series[:] = prune(series, at, thresholds.trend_window)
+                series[:] = prune(series, at, window)
+        outcome = self.renewal_outcome_at
+        if outcome is not None and day_start(outcome) == day_start(at):
+            # The renewal is decided today: keep what the risk said a horizon before it (if it spoke).
+            before = value_at(self.risk_series, outcome - thresholds.risk_horizon)
+            if before is not None:
+                self.predictions[outcome] = before[1]
+        for role in snapshot.roles:
+            points = self.role_series.setdefault(role.role, [])
+            if not points or points[-1][1] != role.position:
+                add_point(points, (at, role.position))
+            self.role_series[role.role] = prune(points, at, thresholds.trend_window)
         for person in snapshot.stakeholders:
             if person.position is None:
                 continue
@@ -258,8 +289,14 @@ class AccountState:
         """Take back the points recorded at ``start`` or later."""
         drop_from(self.divergence_series, start)
         drop_from(self.mean_series, start)
+        drop_from(self.decider_series, start)
+        drop_from(self.risk_series, start)
+        for outcome in [t for t in self.predictions if t >= start]:
+            del self.predictions[outcome]
         for history in self.history.values():
             drop_from(history, start)
+        for points in self.role_series.values():
+            drop_from(points, start)
 
     def evaluate_point(
         self,
@@ -271,6 +308,7 @@ class AccountState:
         half_life: timedelta,
         renewal_date: date | None,
         now: datetime | None = None,
+        risk_model: RiskModel = DEFAULT_RISK_MODEL,
     ) -> tuple[AccountSnapshot, list[Transition]]:
         """Evaluate the rules at the newest evaluation point and move the alert timeline on.
 
@@ -297,6 +335,7 @@ class AccountState:
             half_life=half_life,
             renewal_date=renewal_date,
             evidence=evidence,
+            risk_model=risk_model,
         )
         active = self.timeline.active(human)
         changes = self.timeline.step(account_id, as_of, evaluate(snapshot, thresholds, active), active)

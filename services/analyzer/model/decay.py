@@ -3,10 +3,14 @@
 The state is a decayed sum anchored at ``ref``, the time of the newest answer it holds:
 
     S = Σ x_i · 0.5 ** ((ref - t_i) / half_life)      W = Σ 0.5 ** ((ref - t_i) / half_life)
+    Q = Σ x_i² · 0.5 ** ((ref - t_i) / half_life)
 
 Position = S / W (influence and decay cancel inside one person); confidence at t ≥ ref is
-1 - 0.5 ** (W · 0.5 ** ((t - ref) / half_life)). Adding an answer at any time, including a late one
-older than ``ref``, and removing one are O(1), and the result does not depend on the order of the
+1 - 0.5 ** (W · 0.5 ** ((t - ref) / half_life)); Q / W - (S / W)² is the spread of the person's own
+answers around their position, the evidence the model has of how noisy one answer is.
+
+Adding an answer at any time, including a late one older than ``ref``, and removing one are O(1),
+and the result does not depend on the order of the
 operations (up to float rounding, ~1e-15 relative). Numerical choices:
 
 - Anchoring at the newest answer keeps W ≥ 1 whenever the state holds its newest answer, so W never
@@ -78,12 +82,13 @@ def confidence_from_weight(weight: float) -> float:
 
 @dataclass(frozen=True, slots=True)
 class DecayedState:
-    """Decayed weighted sum ``s``, weight ``w`` (both at ``ref``) and count ``n`` of held answers."""
+    """Decayed weighted sum ``s``, weight ``w``, sum of squares ``q`` (all at ``ref``) and count ``n``."""
 
     s: float = 0.0
     w: float = 0.0
     n: int = 0
     ref: datetime | None = None
+    q: float = 0.0
 
     @property
     def position(self) -> float | None:
@@ -92,6 +97,15 @@ class DecayedState:
             return None
         # Rounding can push a mean of values in -1 … +1 a hair outside; keep it on the scale.
         return min(1.0, max(-1.0, self.s / self.w))
+
+    @property
+    def spread(self) -> float | None:
+        """The decayed variance of the held answers around the position (None below two answers)."""
+        if self.n < 2 or self.w <= 0.0:
+            return None
+        mean = self.s / self.w
+        # Rounding can leave a hair below zero when every answer is the same.
+        return max(0.0, self.q / self.w - mean * mean)
 
     def weight_at(self, at: datetime, half_life: timedelta = DEFAULT_HALF_LIFE) -> float:
         """Σ 0.5 ** ((at - t_i) / half_life): the evidence held, as of ``at`` (clamped to ``ref``)."""
@@ -118,16 +132,22 @@ def rebase(state: DecayedState, at: datetime, half_life: timedelta = DEFAULT_HAL
     if state.ref is None or at <= state.ref:
         return state
     factor = decay(at - state.ref, half_life)
-    return DecayedState(state.s * factor, state.w * factor, state.n, at)
+    return DecayedState(state.s * factor, state.w * factor, state.n, at, state.q * factor)
 
 
 def add(state: DecayedState, answer: Answer, half_life: timedelta = DEFAULT_HALF_LIFE) -> DecayedState:
     """Hold one more answer, whatever its time relative to ``ref``."""
     state = rebase(state, answer.at, half_life)
     if state.ref is None:
-        return DecayedState(answer.value, 1.0, 1, answer.at)
+        return DecayedState(answer.value, 1.0, 1, answer.at, answer.value * answer.value)
     weight = decay(state.ref - answer.at, half_life)
-    return DecayedState(state.s + answer.value * weight, state.w + weight, state.n + 1, state.ref)
+    return DecayedState(
+        state.s + answer.value * weight,
+        state.w + weight,
+        state.n + 1,
+        state.ref,
+        state.q + answer.value * answer.value * weight,
+    )
 
 
 def remove(state: DecayedState, answer: Answer, half_life: timedelta = DEFAULT_HALF_LIFE) -> DecayedState:
@@ -140,7 +160,13 @@ def remove(state: DecayedState, answer: Answer, half_life: timedelta = DEFAULT_H
         return EMPTY
     weight = decay(state.ref - answer.at, half_life)
     # W cannot truly drop below zero; clamp the rounding residue of removing a dominant answer.
-    return DecayedState(state.s - answer.value * weight, max(state.w - weight, 0.0), state.n - 1, state.ref)
+    return DecayedState(
+        state.s - answer.value * weight,
+        max(state.w - weight, 0.0),
+        state.n - 1,
+        state.ref,
+        max(state.q - answer.value * answer.value * weight, 0.0),
+    )
 
 
 def replace(

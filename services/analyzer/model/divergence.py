@@ -21,16 +21,31 @@ Point = tuple[datetime, float]
 
 @dataclass(frozen=True, slots=True)
 class Divergence:
-    """The widest gap between two client roles with enough confidence, and the roles spanning it."""
+    """The widest gap between two client roles with enough confidence, the roles spanning it, and
+    how much of it survives the noise: ``lower`` = gap - z·se, the lower end of its interval."""
 
     gap: float
     high: RolePosition
     low: RolePosition
     roles_counted: int
+    se: float
+    lower: float
 
 
-def divergence(roles: Iterable[RolePosition], *, min_confidence: float) -> Divergence | None:
-    """max - min of client role positions over roles with confidence ≥ ``min_confidence``.
+def _pair(high: RolePosition, low: RolePosition, z: float, counted: int) -> Divergence:
+    se = math.hypot(high.se, low.se)
+    gap = high.position - low.position
+    # z = 0 takes the gap as measured exactly, even without a standard error (0 x inf is no number).
+    lower = gap if z == 0.0 else gap - z * se
+    return Divergence(gap=gap, high=high, low=low, roles_counted=counted, se=se, lower=lower)
+
+
+def divergence(roles: Iterable[RolePosition], *, min_confidence: float, z: float = 0.0) -> Divergence | None:
+    """The pair of client roles (confidence ≥ ``min_confidence``) whose gap best survives the noise.
+
+    Over every ordered pair, the one with the largest lower bound ``gap - z·se`` (``se`` from the two
+    roles' standard errors); with ``z`` = 0 or equal errors that is max - min. Choosing by the lower
+    bound keeps the widest of many noisy roles from passing for a split by chance alone.
 
     None when fewer than two roles qualify: one voice cannot diverge, and an unmeasurable split is
     not the same as agreement. Ties are broken by role name so the reported pair is deterministic.
@@ -41,8 +56,15 @@ def divergence(roles: Iterable[RolePosition], *, min_confidence: float) -> Diver
     )
     if len(counted) < 2:
         return None
-    low, high = counted[0], counted[-1]
-    return Divergence(gap=high.position - low.position, high=high, low=low, roles_counted=len(counted))
+    best = _pair(counted[-1], counted[0], z, len(counted))
+    if z == 0.0:
+        return best
+    for i, low in enumerate(counted):
+        for high in counted[i + 1 :]:
+            candidate = _pair(high, low, z, len(counted))
+            if candidate.lower > best.lower + 1e-12:
+                best = candidate
+    return best
 
 
 def dispersion(stakeholders: Iterable[StakeholderPosition]) -> float | None:

@@ -8,7 +8,15 @@ that each person's answers are first summarised by their own position, so five e
 weekly do not drown one procurement lead answering quarterly.
 
 A role's confidence is 1 - Π(1 - c_s), which equals the confidence of all its answers pooled:
-1 - 0.5 ** Σ W_s. A side's position is the unweighted mean of its role positions (each role one voice);
+1 - 0.5 ** Σ W_s.
+
+Every position also carries a standard error: a person's is noise / √W(t), the answer noise over the
+square root of their decayed number of answers as of t (one fresh answer: the noise itself; the same
+answer a half-life later: √2 times it), so a stale or single answer is uncertain and a run of
+consistent answers is not. A role's is the standard error of its weighted mean of people
+(docs/model.md, "Noise").
+
+A side's position is the unweighted mean of its role positions (each role one voice);
 the account mean is the client side's, the one number a single score would report. Stakeholders whose
 role is still ``unassigned`` count in no role and so in no side or account figure: until the
 directory names them they could be anyone, even a supplier employee.
@@ -27,6 +35,10 @@ from services.analyzer.model.decay import DEFAULT_HALF_LIFE, DecayedState
 Side = Literal["client", "supplier"]
 
 UNASSIGNED: Final = "unassigned"
+# How far apart two people of one role stand before their own answers show it (on -1 … +1), and how
+# many people's worth of weight that prior carries: one person does not speak for a whole role.
+ROLE_SPREAD_PRIOR: Final = 0.15
+ROLE_SPREAD_PRIOR_PEOPLE: Final = 1.0
 OVERALL_DIMENSION: Final = "overall"
 
 
@@ -49,17 +61,22 @@ class StakeholderPosition:
     last_response_at: datetime | None
     known_since: datetime | None = None
     evidence: tuple[str, ...] = ()
+    # noise / √W(t); infinite while nothing is held (no evidence at all).
+    se: float = math.inf
+    # Whether this person decides the renewal (their own flag, else their role's default).
+    decision_maker: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class RolePosition:
-    """A role's pooled position and confidence on one side, and how many people it rests on."""
+    """A role's pooled position, confidence and standard error on one side, and its head count."""
 
     role: str
     side: Side
     position: float
     confidence: float
     stakeholders: int
+    se: float = math.inf
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +99,17 @@ def stakeholder_position(
     half_life: timedelta = DEFAULT_HALF_LIFE,
     known_since: datetime | None = None,
     evidence: Sequence[str] = (),
+    noise: float | None = None,
+    decision_maker: bool = False,
 ) -> StakeholderPosition:
-    """Read a stakeholder's state as of ``at`` into a position with confidence."""
+    """Read a stakeholder's state as of ``at`` into a position with confidence.
+
+    ``noise``: the standard deviation of one answer (``noise.answer_noise``); without it the
+    standard error is left infinite.
+    """
     if influence <= 0:
         raise ValueError("influence must be positive")
+    weight = state.weight_at(at, half_life)
     return StakeholderPosition(
         stakeholder_id=stakeholder_id,
         role=role,
@@ -97,6 +121,8 @@ def stakeholder_position(
         last_response_at=state.ref,
         known_since=known_since,
         evidence=tuple(evidence),
+        se=noise / math.sqrt(weight) if noise is not None and weight > 0.0 else math.inf,
+        decision_maker=decision_maker,
     )
 
 
@@ -105,16 +131,41 @@ def pooled_confidence(confidences: Iterable[float]) -> float:
     return 1.0 - math.prod(1.0 - c for c in confidences)
 
 
-def _weighted_mean(members: Sequence[StakeholderPosition]) -> float:
-    positions = [m.position for m in members if m.position is not None]
-    weights = [m.confidence * m.influence for m in members if m.position is not None]
+def _weighted_mean(members: Sequence[StakeholderPosition]) -> tuple[float, float]:
+    """The members' mean weighted by confidence x influence, and its standard error."""
+    held = [m for m in members if m.position is not None]
+    weights = [m.confidence * m.influence for m in held]
     total = math.fsum(weights)
     if total <= 0.0:
         # Every answer has decayed to nothing (centuries old): fall back to influence alone, the
         # role then has confidence 0 and no rule counts it anyway.
-        weights = [m.influence for m in members if m.position is not None]
+        weights = [m.influence for m in held]
         total = math.fsum(weights)
-    return math.fsum(w * p for w, p in zip(weights, positions, strict=True)) / total
+    mean = math.fsum(w * m.position for w, m in zip(weights, held, strict=True) if m.position is not None) / total
+    # Var(Σ ω_i x_i / Σ ω_i) = Σ ω_i² (se_i² + b²) / (Σ ω_i)²: each person's measurement error, and
+    # b², how far one person of the role may stand from the role itself (the people are a sample of it).
+    spread = math.fsum(
+        w * (m.position - mean) ** 2 for w, m in zip(weights, held, strict=True) if m.position is not None
+    )
+    extra = len(held) - 1
+    between = (ROLE_SPREAD_PRIOR_PEOPLE * ROLE_SPREAD_PRIOR**2 + extra * spread / total * len(held) / max(extra, 1)) / (
+        ROLE_SPREAD_PRIOR_PEOPLE + extra
+    )
+    variance = math.fsum(w * w * (m.se**2 + between) for w, m in zip(weights, held, strict=True) if w > 0.0)
+    se = math.sqrt(variance) / total if all(math.isfinite(m.se) for m in held) else math.inf
+    return mean, se
+
+
+def _role(role: str, side: Side, people: Sequence[StakeholderPosition]) -> RolePosition:
+    mean, se = _weighted_mean(people)
+    return RolePosition(
+        role=role,
+        side=side,
+        position=mean,
+        confidence=pooled_confidence(p.confidence for p in people),
+        stakeholders=len(people),
+        se=se,
+    )
 
 
 def role_positions(stakeholders: Iterable[StakeholderPosition], *, side: Side = "client") -> tuple[RolePosition, ...]:
@@ -123,16 +174,7 @@ def role_positions(stakeholders: Iterable[StakeholderPosition], *, side: Side = 
     for person in stakeholders:
         if person.side == side and person.role != UNASSIGNED and person.position is not None:
             members.setdefault(person.role, []).append(person)
-    return tuple(
-        RolePosition(
-            role=role,
-            side=side,
-            position=_weighted_mean(people),
-            confidence=pooled_confidence(p.confidence for p in people),
-            stakeholders=len(people),
-        )
-        for role, people in sorted(members.items())
-    )
+    return tuple(_role(role, side, people) for role, people in sorted(members.items()))
 
 
 def side_position(roles: Sequence[RolePosition]) -> SidePosition | None:

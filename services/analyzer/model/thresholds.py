@@ -8,13 +8,15 @@ Severity also moves down, but only once the figure is ``severity_margin`` below 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 from datetime import timedelta
 from typing import Final
 
 from services.analyzer.model.alerts import Severity
 
-DECISION_ROLES: Final = frozenset({"procurement", "finance", "executive_sponsor", "it"})
+# The roles whose people decide a renewal unless a person's own ``decision_maker`` flag says otherwise.
+DECISION_ROLES: Final = frozenset({"procurement", "finance", "executive_sponsor"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,14 +28,23 @@ class Thresholds:
     # How far below ``*_critical`` a figure must fall before a critical alert steps down to warning.
     severity_margin: float = 0.1
 
-    divergence_warning: float = 0.5
-    divergence_critical: float = 0.8
-    divergence_clear: float = 0.3
+    # The standard deviation of one answer on -1 … +1 before an account's own answers say otherwise
+    # (0.2 is one NPS point), and how many answers' worth of weight that default carries.
+    answer_noise: float = 0.2
+    noise_prior_answers: float = 10.0
+    # How many standard errors a gap or a drop must clear: divergence is graded on gap - z·se.
+    divergence_z: float = 1.0
+
+    # stakeholder_divergence grades the gap's lower bound (gap - divergence_z·se), not the raw gap.
+    divergence_warning: float = 0.4
+    divergence_critical: float = 0.7
+    divergence_clear: float = 0.25
 
     trend_window: timedelta = timedelta(days=90)
-    widening_warning: float = 0.3
-    widening_critical: float = 0.5
-    widening_clear: float = 0.15
+    # divergence_widening grades the growth beyond its noise (growth - divergence_z·√2·se).
+    widening_warning: float = 0.2
+    widening_critical: float = 0.4
+    widening_clear: float = 0.1
 
     # masked_by_average: the mean "looks healthy" at or above this and did not fall by more than
     # ``mean_fall_tolerance`` over ``trend_window``; it holds an open alert down to ``healthy_mean_clear``.
@@ -64,8 +75,15 @@ class Thresholds:
     # How long an alignment_restored notice stays open while the account stays aligned.
     restored_hold: timedelta = timedelta(days=30)
 
+    # renewal_risk: the account's renewal-risk probability (``risk.py``), with hysteresis.
+    risk_warning: float = 0.44
+    risk_critical: float = 0.6
+    risk_clear: float = 0.34
+    # The risk this long before a renewal is the prediction its outcome is checked against.
+    risk_horizon: timedelta = timedelta(days=90)
+
     def __post_init__(self) -> None:
-        for family in ("divergence", "widening", "perception_gap", "drop"):
+        for family in ("divergence", "widening", "perception_gap", "drop", "risk"):
             clear, warning, critical = (
                 getattr(self, f"{family}_{level}") for level in ("clear", "warning", "critical")
             )
@@ -73,8 +91,12 @@ class Thresholds:
                 raise ValueError(f"{family}: need 0 <= clear < warning <= critical")
         if not 0 <= self.min_role_confidence < 1:
             raise ValueError("min_role_confidence must lie in [0, 1)")
-        if self.severity_margin < 0 or self.mean_fall_tolerance < 0:
-            raise ValueError("severity_margin and mean_fall_tolerance must not be negative")
+        if self.severity_margin < 0 or self.mean_fall_tolerance < 0 or self.divergence_z < 0:
+            raise ValueError("severity_margin, mean_fall_tolerance and divergence_z must not be negative")
+        if self.answer_noise <= 0 or self.noise_prior_answers < 0:
+            raise ValueError("answer_noise must be positive and noise_prior_answers not negative")
+        if not self.risk_critical <= 1:
+            raise ValueError("risk levels are probabilities: risk_critical must not exceed 1")
         if self.healthy_mean_clear > self.healthy_mean:
             raise ValueError("healthy_mean_clear must not exceed healthy_mean")
         if self.silent_critical_after < self.silent_after:
@@ -100,6 +122,17 @@ def reaches(value: float, level: float) -> bool:
 def above(value: float, level: float) -> bool:
     """``value > level``, up to float noise (the negation of ``reaches(level, value)``)."""
     return value > level + TOLERANCE
+
+
+def beyond_noise(change: float, se: float, th: Thresholds) -> float:
+    """How much of a change between two readings survives their noise: change - z·√2·se.
+
+    Both readings carry about the same standard error ``se`` (the later one's), so their difference
+    carries √2 times it. An infinite ``se`` (no evidence) leaves nothing.
+    """
+    if not math.isfinite(se):
+        return -math.inf
+    return change - th.divergence_z * math.sqrt(2.0) * se
 
 
 def grade(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from services.analyzer.model import (
 )
 from services.analyzer.model.alerts import AlertStatus
 from services.analyzer.model.positions import Side
+from services.analyzer.model.thresholds import DECISION_ROLES
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -56,8 +58,11 @@ def create_person(
     last_response_day: float | None = 0.0,
     known_since_day: float | None = None,
     evidence: Sequence[str] = (),
+    decision_maker: bool | None = None,
+    se: float = 0.0,
 ) -> StakeholderPosition:
-    """A stakeholder's position as the rules see it."""
+    """A stakeholder's position as the rules see it (a decision maker as their role is by default;
+    measured exactly unless ``se`` says otherwise)."""
     return StakeholderPosition(
         stakeholder_id=stakeholder_id,
         role=role,
@@ -69,12 +74,14 @@ def create_person(
         last_response_at=None if last_response_day is None else at(last_response_day),
         known_since=None if known_since_day is None else at(known_since_day),
         evidence=tuple(evidence) or (f"ev-{stakeholder_id}",),
+        se=se if position is not None else math.inf,
+        decision_maker=(role in DECISION_ROLES and side == "client") if decision_maker is None else decision_maker,
     )
 
 
 def create_role(role: str, position: float, confidence: float = 0.9, *, side: Side = "client") -> RolePosition:
     """A role's pooled position."""
-    return RolePosition(role=role, side=side, position=position, confidence=confidence, stakeholders=1)
+    return RolePosition(role=role, side=side, position=position, confidence=confidence, stakeholders=1, se=0.0)
 
 
 def create_snapshot(

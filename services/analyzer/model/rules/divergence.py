@@ -15,11 +15,11 @@ from services.analyzer.model.rules.figures import (
     rounded,
 )
 from services.analyzer.model.snapshot import AccountSnapshot
-from services.analyzer.model.thresholds import Thresholds, grade, reaches
+from services.analyzer.model.thresholds import Thresholds, beyond_noise, grade, reaches
 
 
 def stakeholder_divergence(snapshot: AccountSnapshot, th: Thresholds, active: Active) -> list[Condition]:
-    """The widest client role gap (roles with enough confidence) crosses the divergence threshold."""
+    """The client role gap that survives the noise (its lower bound) crosses the divergence threshold."""
     current = active_severity(active, "stakeholder_divergence")
     split = snapshot.divergence
     if split is None:
@@ -30,7 +30,7 @@ def stakeholder_divergence(snapshot: AccountSnapshot, th: Thresholds, active: Ac
         metrics = account_figures(snapshot) | {"measurable": False}
         return [Condition("stakeholder_divergence", None, current, summary, metrics, evidence=snapshot.evidence)]
     severity = grade(
-        split.gap,
+        split.lower,
         warning=th.divergence_warning,
         critical=th.divergence_critical,
         clear=th.divergence_clear,
@@ -53,12 +53,12 @@ def stakeholder_divergence(snapshot: AccountSnapshot, th: Thresholds, active: Ac
 
 
 def divergence_widening(snapshot: AccountSnapshot, th: Thresholds, active: Active) -> list[Condition]:
-    """Divergence grew by more than the set amount within the trailing window."""
+    """Divergence grew, beyond its noise, by more than the set amount within the trailing window."""
     split, growth = snapshot.divergence, snapshot.trend
     if split is None or growth is None:
         return []
     severity = grade(
-        growth,
+        beyond_noise(growth, split.se, th),
         warning=th.widening_warning,
         critical=th.widening_critical,
         clear=th.widening_clear,
@@ -95,7 +95,7 @@ def masked_by_average(snapshot: AccountSnapshot, th: Thresholds, active: Active)
     # "Stable" is one-sided: a rising average hides a split just as well as a flat one does.
     stable = before is None or reaches(mean - before, -th.mean_fall_tolerance)
     severity = grade(
-        split.gap,
+        split.lower,
         warning=th.divergence_warning,
         critical=th.divergence_critical,
         clear=th.divergence_clear,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Final
@@ -75,23 +76,30 @@ def role_evidence(snapshot: AccountSnapshot, *roles: str) -> tuple[str, ...]:
 def account_figures(snapshot: AccountSnapshot) -> Metrics:
     """The account figures every alert carries in ``metrics``."""
     split = snapshot.divergence
+    interval = split is not None and math.isfinite(split.se)
+    risk = snapshot.risk
     return {
         "divergence": None if split is None else rounded(split.gap),
+        "divergence_se": rounded(split.se) if split is not None and interval else None,
+        "divergence_lower": rounded(split.lower) if split is not None and interval else None,
         "high_role": None if split is None else split.high.role,
         "low_role": None if split is None else split.low.role,
         "account_mean": rounded(snapshot.account_mean),
         "nps": rounded(snapshot.nps),
         "dispersion": rounded(snapshot.dispersion),
         "trend": rounded(snapshot.trend),
+        "answer_noise": rounded(snapshot.answer_noise),
+        "risk": None if risk is None else rounded(risk.probability),
     }
 
 
 def gap_phrase(split: Divergence) -> str:
-    """E.g. "Procurement (+0.80) and IT (-0.20) are 1.00 apart"."""
+    """E.g. "Procurement (+0.80) and IT (-0.20) are 1.00 (±0.15) apart"."""
     high, low = split.high, split.low
+    noise = f" (±{split.se:.2f})" if 0.0 < split.se < math.inf else ""
     return (
         f"{role_label(high.role)} ({high.position:+.2f}) and {role_label(low.role)} ({low.position:+.2f}) "
-        f"are {split.gap:.2f} apart"
+        f"are {split.gap:.2f}{noise} apart"
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from services.analyzer.model.alerts import Condition, PositionPoint, Severity
@@ -16,7 +17,7 @@ from services.analyzer.model.rules.figures import (
     rounded,
 )
 from services.analyzer.model.snapshot import AccountSnapshot, PositionChange
-from services.analyzer.model.thresholds import Thresholds, grade
+from services.analyzer.model.thresholds import Thresholds, beyond_noise, grade
 
 
 def silent_for(person: StakeholderPosition, at: datetime) -> timedelta | None:
@@ -26,10 +27,10 @@ def silent_for(person: StakeholderPosition, at: datetime) -> timedelta | None:
 
 
 def silent_decision_makers(snapshot: AccountSnapshot, th: Thresholds) -> list[tuple[StakeholderPosition, timedelta]]:
-    """Client stakeholders in decision-making roles silent for longer than ``silent_after``, by id."""
+    """Client stakeholders who decide the renewal, silent for longer than ``silent_after``, by id."""
     found = []
     for person in snapshot.stakeholders:
-        if person.side != "client" or person.role not in th.decision_roles:
+        if not person.decision_maker:
             continue
         silent = silent_for(person, snapshot.as_of)
         if silent is not None and silent > th.silent_after:
@@ -85,6 +86,7 @@ def _drop_condition(snapshot: AccountSnapshot, th: Thresholds, change: PositionC
         "peak": rounded(change.peak),
         "peak_at": change.peak_at.isoformat(),
         "current": rounded(change.current),
+        "drop_se": rounded(change.se) if math.isfinite(change.se) else None,
         "window_days": window,
     }
     point = PositionPoint(change.role, round(change.current, 4), round(change.confidence, 4), change.stakeholder_id)
@@ -100,11 +102,11 @@ def _drop_condition(snapshot: AccountSnapshot, th: Thresholds, change: PositionC
 
 
 def position_drop(snapshot: AccountSnapshot, th: Thresholds, active: Active) -> list[Condition]:
-    """One client stakeholder's position fell by at least the set amount within the drop window."""
+    """One client stakeholder's position fell by at least the set amount, beyond its noise, within the window."""
     conditions = []
     for change in sorted(snapshot.drops, key=lambda c: c.stakeholder_id):
         severity = grade(
-            change.drop,
+            beyond_noise(change.drop, change.se, th),
             warning=th.drop_warning,
             critical=th.drop_critical,
             clear=th.drop_clear,
