@@ -37,6 +37,8 @@ from services.analyzer.model.account_state import (
     PersonFacts,
     day_start,
 )
+from services.analyzer.model.replay import AnswerVersion, Fact, Moment, replay
+from services.analyzer.model.risk import DEFAULT_RISK_MODEL, RiskModel
 from services.analyzer.repository import directory, ledger, responses
 from services.analyzer.repository.batch import batch_of
 from shared.events import Scale
@@ -55,6 +57,7 @@ class ModelConfig:
     half_life: timedelta
     thresholds: Thresholds
     news_horizon: timedelta = DEFAULT_NEWS_HORIZON
+    risk: RiskModel = DEFAULT_RISK_MODEL
 
 
 @dataclass
@@ -150,6 +153,9 @@ class Assessor:
         if account_id in plan.rebuild:
             return
         _, state = await self._open(session, account_id)
+        if state.outdated:
+            plan.rebuild.add(account_id)  # written by an earlier model: recompute it from its events
+            return
         if state.clock is None:
             if state.states or state.timeline.episodes:
                 plan.rebuild.add(account_id)  # a state written before evaluation points existed
@@ -171,7 +177,7 @@ class Assessor:
         self._changed(session, model, state)
 
     async def directory_changed(self, session: AsyncSession, account_id: str) -> None:
-        """Who people are (role, side, influence) or the renewal date changed: rebuild the timeline."""
+        """Who people are (role, side, influence, decision maker) or the renewal date changed: rebuild the timeline."""
         _, state = await self._open(session, account_id)
         if state.clock is not None or state.states:
             plan_of(session).rebuild.add(account_id)
@@ -231,6 +237,7 @@ class Assessor:
                 side=p.side,  # type: ignore[arg-type]
                 influence=p.influence,
                 known_since=p.first_seen_at,
+                decision_maker=p.decision_maker,
             )
             for p in await directory.list_stakeholders(session, account_id)
         }
@@ -247,6 +254,7 @@ class Assessor:
             thresholds=self.config.thresholds,
             half_life=self.config.half_life,
             renewal_date=account.renewal_date,
+            risk_model=self.config.risk,
         )
 
     async def evaluate(
@@ -268,12 +276,14 @@ class Assessor:
             half_life=self.config.half_life,
             renewal_date=account.renewal_date,
             now=now,
+            risk_model=self.config.risk,
         )
         if now is None:
             model.as_of = state.clock
             model.account_mean = snap.account_mean
             model.divergence = snap.divergence.gap if snap.divergence else None
             model.nps = snap.nps
+            model.risk = snap.risk.probability if snap.risk is not None else None
         plan_of(session).touched.add(account_id)
         self._changed(session, model, state)
         return changes
@@ -289,41 +299,21 @@ class Assessor:
         if account is None:
             return
         model, _ = await self._open(session, account_id)
-        events: list[tuple[datetime, str, Response | str]] = [
-            (r.occurred_at, r.event_id, r) for r in await responses.every_version(session, account_id)
+        facts: list[Fact] = [
+            AnswerVersion(r.response_key, held_answer(r), r.metric, r.score)  # type: ignore[arg-type]
+            for r in await responses.every_version(session, account_id)
         ]
-        events += [(m.occurred_at, m.event_id, m.moment) for m in await responses.moments(session, account_id)]
-        events.sort(key=lambda e: (e[0], e[1]))
-        people = await self._people(session, account_id)
-        human = alert_service.human_statuses(await alert_repository.account_alerts(session, account_id))
-        fresh = AccountState()
-        held: dict[str, HeldAnswer] = {}
-        snap: AccountSnapshot | None = None
-        for index, (at, event_id, what) in enumerate(events):
-            if isinstance(what, Response):
-                new = held_answer(what)
-                prior = held.get(what.response_key)
-                counted = fresh.fold(
-                    new,
-                    held=prior,
-                    metric=what.metric,  # type: ignore[arg-type]
-                    score=what.score,
-                    half_life=self.config.half_life,
-                )
-                if counted is not None:
-                    held[what.response_key] = new
-            elif what in RENEWAL_MOMENTS:
-                fresh.note_moment(what, at)
-            fresh.tick(at, event_id)
-            if index + 1 == len(events) or day_start(events[index + 1][0]) > day_start(at):
-                snap, _ = fresh.evaluate_point(
-                    account_id,
-                    people,
-                    human,
-                    thresholds=self.config.thresholds,
-                    half_life=self.config.half_life,
-                    renewal_date=account.renewal_date,
-                )
+        facts += [Moment(m.occurred_at, m.event_id, m.moment) for m in await responses.moments(session, account_id)]
+        fresh, snap = replay(
+            account_id,
+            facts,
+            await self._people(session, account_id),
+            thresholds=self.config.thresholds,
+            half_life=self.config.half_life,
+            renewal_date=account.renewal_date,
+            human=alert_service.human_statuses(await alert_repository.account_alerts(session, account_id)),
+            risk=self.config.risk,
+        )
         batch = batch_of(session)
         if batch is not None:
             batch.account_states[account_id] = (model, fresh)
@@ -332,6 +322,7 @@ class Assessor:
             model.account_mean = snap.account_mean
             model.divergence = snap.divergence.gap if snap.divergence else None
             model.nps = snap.nps
+            model.risk = snap.risk.probability if snap.risk is not None else None
         plan = plan_of(session)
         plan.touched.add(account_id)
         plan.initial[account_id] = {r.alert_id for r in await alert_repository.account_alerts(session, account_id)}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from services.analyzer.backtest.rules import DIVERGENCE_ALERTS, Backtest, run_backtest
+from services.analyzer.backtest.calibration import Calibration, calibrate
+from services.analyzer.backtest.rules import RECOMMENDED, SCORED_ALERTS, Backtest, run_backtest
 from services.analyzer.backtest.scoring import BAD_OUTCOMES, NpsAnswer
 from services.analyzer.deps import ClientDep, SessionDep
 from services.analyzer.repository import outcomes as stored
@@ -31,6 +32,9 @@ class RuleView(BaseModel):
     precision: float | None = Field(description="caught / flagged; null when nothing was flagged")
     recall: float | None = Field(description="caught / (churned + downsized); null without a bad outcome")
     median_lead_days: float | None = Field(description="median days from the first flag to the renewal, over caught")
+    flags_per_bad_renewal: float | None = Field(
+        description="flagged / (churned + downsized): the alert budget, 1 when a rule flags as many as go badly"
+    )
 
 
 class RenewalView(BaseModel):
@@ -42,6 +46,25 @@ class RenewalView(BaseModel):
     lead_days: dict[str, float | None]
 
 
+class CalibrationGroupView(BaseModel):
+    """One decile of the risk's predictions."""
+
+    renewals: int
+    predicted: float = Field(description="mean predicted probability in the decile")
+    observed: float = Field(description="share of the decile's renewals that were churned or downsized")
+
+
+class CalibrationView(BaseModel):
+    """The renewal risk a horizon before each renewal against what happened."""
+
+    horizon_days: int = Field(description="how long before each renewal the prediction was read")
+    renewals: int = Field(description="renewals with a known outcome and a prediction")
+    bad: int
+    brier: float | None = Field(description="mean squared error of the predictions (0 is perfect)")
+    brier_base_rate: float | None = Field(description="the Brier score of always predicting the base rate")
+    groups: list[CalibrationGroupView] = Field(description="deciles of the predictions, lowest first")
+
+
 class BacktestView(BaseModel):
     """The backtest over every renewal with a known outcome."""
 
@@ -51,7 +74,11 @@ class BacktestView(BaseModel):
     outcomes: dict[str, int]
     bad_outcomes: int = Field(description="churned + downsized")
     unknown_outcomes: int = Field(description="renewal_outcome moments without a known attributes.outcome")
+    recommended: str = Field(
+        description="the rule a CRM should subscribe to: the one the held-out backtest supports (docs/model.md)"
+    )
     rules: list[RuleView]
+    calibration: CalibrationView
     detail: list[RenewalView] | None = Field(default=None, description="per renewal, with detail=true")
 
 
@@ -59,9 +86,31 @@ def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def view(result: Backtest, *, account_prefix: str | None, detail: bool) -> BacktestView:
+def calibration_view(fit: Calibration, horizon: timedelta) -> CalibrationView:
+    """The calibration as the endpoint shows it."""
+    return CalibrationView(
+        horizon_days=int(horizon / timedelta(days=1)),
+        renewals=fit.renewals,
+        bad=fit.bad,
+        brier=_round(fit.brier, 4),
+        brier_base_rate=_round(fit.brier_base_rate, 4),
+        groups=[
+            CalibrationGroupView(renewals=g.renewals, predicted=round(g.predicted, 4), observed=round(g.observed, 4))
+            for g in fit.groups
+        ],
+    )
+
+
+def view(
+    result: Backtest,
+    *,
+    account_prefix: str | None,
+    detail: bool,
+    calibration: CalibrationView,
+) -> BacktestView:
     """The endpoint's answer for a computed backtest."""
     counts = result.outcome_counts()
+    bad = sum(n for outcome, n in counts.items() if outcome in BAD_OUTCOMES)
     rules = [
         RuleView(
             rule=rule.name,
@@ -74,6 +123,7 @@ def view(result: Backtest, *, account_prefix: str | None, detail: bool) -> Backt
             precision=_round(score.precision, 4),
             recall=_round(score.recall, 4),
             median_lead_days=_round(score.median_lead_days, 1),
+            flags_per_bad_renewal=_round(score.flagged / bad, 2) if bad else None,
         )
         for rule, score in result.scores
     ]
@@ -96,13 +146,16 @@ def view(result: Backtest, *, account_prefix: str | None, detail: bool) -> Backt
         outcomes=counts,
         bad_outcomes=sum(n for outcome, n in counts.items() if outcome in BAD_OUTCOMES),
         unknown_outcomes=result.unknown_outcomes,
+        recommended=RECOMMENDED,
         rules=rules,
+        calibration=calibration,
         detail=per_renewal,
     )
 
 
 @router.get("", response_model=BacktestView, responses=ERROR_RESPONSES, summary="Rules against renewal outcomes")
 async def backtest(
+    request: Request,
     session: SessionDep,
     _: ClientDep,
     lookback_days: Annotated[
@@ -117,7 +170,7 @@ async def backtest(
     flagged in the lookback window before the renewal, its precision, recall, false alarms and median
     lead time; the divergence alerts beside the classic account-NPS rules (below 0, below -20)."""
     outcomes = await stored.renewal_outcomes(session, account_prefix=account_prefix)
-    alerts = await stored.alert_spans(session, DIVERGENCE_ALERTS, account_prefix=account_prefix)
+    alerts = await stored.alert_spans(session, SCORED_ALERTS, account_prefix=account_prefix)
     answers = await stored.client_nps_answers(session, account_prefix=account_prefix)
     result = run_backtest(
         ((o.account_id, o.at, o.outcome) for o in outcomes),
@@ -125,4 +178,18 @@ async def backtest(
         ((n.account_id, NpsAnswer(n.stakeholder_id, n.at, n.event_id, n.score)) for n in answers),
         timedelta(days=lookback_days),
     )
-    return view(result, account_prefix=account_prefix, detail=detail)
+    known = {(r.account_id, _utc(r.at)): r.bad for r in result.renewals}
+    pairs = [
+        (p.probability, known[(p.account_id, _utc(p.renewal_at))])
+        for p in await stored.risk_predictions(session, account_prefix=account_prefix)
+        if (p.account_id, _utc(p.renewal_at)) in known
+    ]
+    horizon = request.app.state.assessor.config.thresholds.risk_horizon
+    return view(
+        result, account_prefix=account_prefix, detail=detail, calibration=calibration_view(calibrate(pairs), horizon)
+    )
+
+
+def _utc(at: datetime) -> datetime:
+    # Stored times read back naive on SQLite; every time the analyzer writes is UTC.
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)

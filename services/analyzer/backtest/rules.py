@@ -21,7 +21,12 @@ from services.analyzer.backtest.scoring import (
 )
 
 DIVERGENCE_ALERTS: Final = ("stakeholder_divergence", "divergence_widening", "masked_by_average")
+RISK_ALERT: Final = "renewal_risk"
+# The alert types whose spans the backtest reads.
+SCORED_ALERTS: Final = (*DIVERGENCE_ALERTS, RISK_ALERT)
 ANY_DIVERGENCE: Final = "any_divergence_alert"
+# The rule a CRM should subscribe to: the one the held-out backtest supports (docs/model.md).
+RECOMMENDED: Final = RISK_ALERT
 NPS_BELOW_0: Final = "nps_below_0"
 NPS_BELOW_MINUS_20: Final = "nps_below_-20"
 
@@ -31,11 +36,12 @@ class Rule:
     """One rule of the comparison."""
 
     name: str
-    kind: Literal["divergence_alert", "classic"]
+    kind: Literal["risk_alert", "divergence_alert", "classic"]
     description: str
 
 
 RULES: Final[tuple[Rule, ...]] = (
+    Rule(RISK_ALERT, "risk_alert", "a renewal_risk alert was open (the account's renewal risk at or above its threshold)"),
     Rule("stakeholder_divergence", "divergence_alert", "a stakeholder_divergence alert was open"),
     Rule("divergence_widening", "divergence_alert", "a divergence_widening alert was open"),
     Rule("masked_by_average", "divergence_alert", "a masked_by_average alert was open"),
@@ -81,10 +87,11 @@ def _outcome(value: str) -> Outcome:
 
 def alert_rule_spans(alerts: Iterable[tuple[str, str, datetime, datetime | None]]) -> dict[str, dict[str, list[Span]]]:
     """Spans per rule and account from ``(account_id, type, opened, closed)``, plus the union rule."""
-    spans: dict[str, dict[str, list[Span]]] = {name: defaultdict(list) for name in (*DIVERGENCE_ALERTS, ANY_DIVERGENCE)}
+    spans: dict[str, dict[str, list[Span]]] = {name: defaultdict(list) for name in (*SCORED_ALERTS, ANY_DIVERGENCE)}
     for account_id, alert_type, opened, closed in alerts:
-        if alert_type in DIVERGENCE_ALERTS:
+        if alert_type in SCORED_ALERTS:
             spans[alert_type][account_id].append(Span(opened, closed))
+        if alert_type in DIVERGENCE_ALERTS:
             spans[ANY_DIVERGENCE][account_id].append(Span(opened, closed))
     return spans
 

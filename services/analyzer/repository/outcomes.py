@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped
 
-from services.analyzer.db.models import AlertRow, JourneyMomentRow, Response, Stakeholder
+from services.analyzer.db.models import AccountModel, AlertRow, JourneyMomentRow, Response, Stakeholder
 
 RENEWAL_OUTCOME = "renewal_outcome"
 
@@ -32,6 +32,15 @@ class AlertSpanRow:
     type: str
     opened_as_of: datetime
     closed_as_of: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PredictionRow:
+    """The renewal risk an account had a horizon before one of its renewals (its model's record)."""
+
+    account_id: str
+    renewal_at: datetime
+    probability: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +103,18 @@ async def client_nps_answers(session: AsyncSession, *, account_prefix: str | Non
     )
     rows = await session.execute(query)
     return [NpsRow(*row) for row in rows]
+
+
+async def risk_predictions(session: AsyncSession, *, account_prefix: str | None = None) -> list[PredictionRow]:
+    """What each account's risk said a horizon before each of its renewals (``AccountState.predictions``).
+
+    Read from the model's documents, key ``predictions`` only; an account without one has none.
+    """
+    query = select(AccountModel.account_id, AccountModel.document).where(
+        _prefixed(AccountModel.account_id, account_prefix)
+    )
+    found = []
+    for account_id, document in await session.execute(query):
+        for at, probability in (document or {}).get("predictions", []):
+            found.append(PredictionRow(account_id, datetime.fromisoformat(at), float(probability)))
+    return found
