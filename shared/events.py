@@ -255,7 +255,25 @@ class StakeholderEvent(_EventBase):
     role: Role | None = None
     side: Side | None = None
     influence: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)] | None = None
+    # Whether this person decides the renewal. Like every directory field, left out (or null) it is
+    # not changed: a person never flagged decides as their role does by default (procurement, finance
+    # and the executive sponsor do; ``Thresholds.decision_roles``).
+    decision_maker: bool | None = Field(
+        default=None,
+        description=(
+            "whether this person decides the renewal; left out or null: not changed "
+            "(a person never flagged decides as their role does by default)"
+        ),
+    )
     aliases: list[Alias] = Field(default_factory=list, max_length=MAX_ALIASES)
+
+    @field_validator("decision_maker", mode="before")
+    @classmethod
+    def _boolean(cls, value: object) -> object:
+        # JSON true/false only: pydantic alone would also take "yes", 1, "off", ...
+        if value is not None and not isinstance(value, bool):
+            raise ValueError("decision_maker must be true, false or null")
+        return value
 
 
 Event = Annotated[

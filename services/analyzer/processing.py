@@ -31,7 +31,7 @@ from shared.settings import Topics
 
 log = logging.getLogger(__name__)
 
-MODEL_FIELDS = {"role", "side", "influence"}  # what the model reads of a person
+MODEL_FIELDS = {"role", "side", "influence", "decision_maker"}  # what the model reads of a person
 SCHEMA = "feedback.event.v1"  # the ``schema`` header of the records this analyzer reads
 
 
@@ -252,7 +252,13 @@ class EventProcessor:
         await directory.ensure_account(session, event.account_id, event.occurred_at)
         person = await directory.ensure_stakeholder(session, event.account_id, event.stakeholder_id, event.occurred_at)
         version = directory.version_of(event.occurred_at, event.event_id)
-        fields = {"name": event.name, "role": event.role, "side": event.side, "influence": event.influence}
+        fields = {
+            "name": event.name,
+            "role": event.role,
+            "side": event.side,
+            "influence": event.influence,
+            "decision_maker": event.decision_maker,
+        }
         if set(directory.apply_fields(person, fields, version)) & MODEL_FIELDS:
             # Who a person is holds for all time: every evaluation already made reads it again.
             await self.assessor.directory_changed(session, event.account_id)

@@ -17,8 +17,13 @@ class StakeholderView(BaseModel):
     side: str
     influence: float
     aliases: list[str]
+    decision_maker: bool = Field(
+        default=False,
+        description="whether they decide the renewal: their own flag, else their role's default (client side only)",
+    )
     position: float | None = None
     confidence: float | None = None
+    se: float | None = Field(default=None, description="standard error of the position; null before their first answer")
     responses: int
     last_response_at: datetime | None
 
@@ -30,19 +35,49 @@ class RoleView(BaseModel):
     side: str = "client"
     position: float
     confidence: float
+    se: float | None = Field(
+        default=None, description="standard error of the role's position; null when it cannot be measured"
+    )
     stakeholders: int
 
 
 class WidestGap(BaseModel):
-    """The two client roles furthest apart, among those with enough confidence."""
+    """The two client roles whose gap best survives the noise, among those with enough confidence."""
 
     high_role: str
     low_role: str
     gap: float
+    se: float | None = Field(default=None, description="standard error of the gap; null when it cannot be measured")
+    lower: float | None = Field(
+        default=None,
+        description="gap - THRESHOLDS__DIVERGENCE_Z x se: how much of the gap survives the noise; null with se",
+    )
 
 
-class AccountSummary(BaseModel):
-    """One row of ``GET /v1/accounts``."""
+class RiskFactorView(BaseModel):
+    """One factor of an account's renewal risk."""
+
+    name: str = Field(description="the factor (docs/model.md, Renewal risk)")
+    value: float = Field(description="its value at this account, on the factor's own scale")
+    contribution: float = Field(
+        description="coefficient x (value - a healthy account's value), in log-odds: positive raises the risk"
+    )
+
+
+class RiskView(BaseModel):
+    """An account's renewal risk: the probability its next renewal goes badly, and why."""
+
+    probability: float = Field(description="0 to 1")
+    model_version: str = Field(description="the version of the risk model's coefficients")
+    reasons: list[str] = Field(description="the factors that raise the risk most (at most three), largest first")
+    factors: list[RiskFactorView] = Field(description="every factor of the model, in the model's order")
+    lowest_decision_role: str | None = Field(
+        description="the decision-making client role behind lowest_decision_maker; null when none has answered"
+    )
+
+
+class _AccountFigures(BaseModel):
+    """What a row of ``GET /v1/accounts`` and the full account share."""
 
     account_id: str
     name: str | None
@@ -54,7 +89,17 @@ class AccountSummary(BaseModel):
     open_alerts: int
 
 
-class AccountView(AccountSummary):
+class AccountSummary(_AccountFigures):
+    """One row of ``GET /v1/accounts``."""
+
+    risk: float | None = Field(
+        default=None,
+        description="renewal-risk probability at the account's newest evaluation point; null until evaluated",
+    )
+    value_at_risk: float | None = Field(default=None, description="risk x annual_value; null unless both are known")
+
+
+class AccountView(_AccountFigures):
     """An account: its single score beside the positions and the divergence it hides."""
 
     annual_value: float | None
@@ -62,6 +107,10 @@ class AccountView(AccountSummary):
     widest_gap: WidestGap | None
     dispersion: float | None
     trend: float | None
+    answer_noise: float | None = Field(
+        default=None, description="standard deviation of one answer (-1 ... +1 scale), as measured in this account"
+    )
+    risk: RiskView | None = Field(default=None, description="the renewal risk; null when it cannot be computed")
     classic: dict[str, Any] | None
     roles: list[RoleView]
     supplier_roles: list[RoleView]

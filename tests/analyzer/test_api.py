@@ -7,10 +7,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from services.analyzer.app import create_app
 from services.analyzer.db.models import OutboxMessage
+from services.analyzer.model import DEFAULT_THRESHOLDS
 from tests.analyzer.helpers import apply_all, sessions_for
 from tests.factories import (
     ANALYZER_KEY,
@@ -50,7 +52,15 @@ async def test_account_shows_positions_divergence_and_the_single_score(database_
         await apply_all(sessions, split_account("acme", procurement=10, it=2))
     async with api(database_url) as client:
         view = (await client.get("/v1/accounts/acme")).json()
-    assert view["widest_gap"] == {"high_role": "procurement", "low_role": "it", "gap": 1.6}
+    gap = view["widest_gap"]
+    assert {k: gap[k] for k in ("high_role", "low_role", "gap")} == {
+        "high_role": "procurement",
+        "low_role": "it",
+        "gap": 1.6,
+    }
+    # The gap's standard error, and how much of the gap survives the noise.
+    assert gap["se"] > 0
+    assert gap["lower"] == pytest.approx(1.6 - DEFAULT_THRESHOLDS.divergence_z * gap["se"])
     assert view["divergence"] == 1.6
     assert abs(view["account_mean"] - 0.2) < 1e-9
     assert view["nps"] == 0  # one promoter, one detractor: the single score reads neutral

@@ -7,7 +7,15 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from shared.events import EVENT_ADAPTER, SurveyResponse, assign_event_id, decode_event, encode_event, event_key
+from shared.events import (
+    EVENT_ADAPTER,
+    StakeholderEvent,
+    SurveyResponse,
+    assign_event_id,
+    decode_event,
+    encode_event,
+    event_key,
+)
 from tests.factories import create_account, create_moment, create_stakeholder, create_survey
 
 
@@ -29,6 +37,9 @@ def errors_of(body: dict[str, Any]) -> list[tuple[str, str]]:
         create_moment(attributes={"renewal_date": "2027-02-01"}),
         create_account(name="Acme", renewal_date="2027-02-01", annual_value=120000, aliases=["zendesk:org:1"]),
         create_stakeholder(role="procurement", side="supplier", influence=2.5, aliases=["zendesk:user:1"]),
+        create_stakeholder(role="it", decision_maker=True),
+        create_stakeholder(role="finance", decision_maker=False),
+        create_stakeholder(decision_maker=None),
     ],
 )
 def test_valid_events_parse_and_round_trip(body: dict[str, Any]) -> None:
@@ -58,6 +69,8 @@ def test_valid_events_parse_and_round_trip(body: dict[str, Any]) -> None:
         (create_survey(unknown=1), "unknown", "Extra inputs"),
         (create_stakeholder(role="ceo"), "role", "Input should be"),
         (create_stakeholder(influence=0), "influence", "greater than 0"),
+        (create_stakeholder(decision_maker="yes"), "decision_maker", "true, false or null"),
+        (create_stakeholder(decision_maker=1), "decision_maker", "true, false or null"),
         (create_account(renewal_date="soon"), "renewal_date", "valid date"),
     ],
 )
@@ -93,3 +106,16 @@ def test_client_event_id_is_kept() -> None:
     assert assign_event_id(event) == "resp-8812"
     assert isinstance(event, SurveyResponse)
     assert event.effective_scale.max == 10
+
+
+def test_decision_maker_left_out_is_not_sent_and_false_is() -> None:
+    # Left out: not changed (the record does not carry it); false is a value, kept on the wire.
+    unset = EVENT_ADAPTER.validate_python(create_stakeholder(role="finance"))
+    assert isinstance(unset, StakeholderEvent)
+    assert unset.decision_maker is None
+    assert b"decision_maker" not in encode_event(unset)
+    flagged = EVENT_ADAPTER.validate_python(create_stakeholder(role="finance", decision_maker=False))
+    assert b'"decision_maker":false' in encode_event(flagged)
+    decoded = decode_event(encode_event(flagged))
+    assert isinstance(decoded, StakeholderEvent)
+    assert decoded.decision_maker is False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Literal
 
@@ -14,10 +15,21 @@ from services.analyzer.assessment import Assessor, ModelConfig, held_answer
 from services.analyzer.db.models import Account, Response
 from services.analyzer.deps import ClientDep, Limit, Offset, SessionDep
 from services.analyzer.model import AccountSnapshot, RolePosition
+from services.analyzer.model.divergence import Divergence
 from services.analyzer.model.history import Bucket, HistoryPoint, HistoryTooLong, Person
 from services.analyzer.model.history import history as model_history
+from services.analyzer.model.risk import Risk
 from services.analyzer.repository import directory, responses
-from services.analyzer.schemas import AccountSummary, AccountView, HistoryBucket, RoleView, StakeholderView, WidestGap
+from services.analyzer.schemas import (
+    AccountSummary,
+    AccountView,
+    HistoryBucket,
+    RiskFactorView,
+    RiskView,
+    RoleView,
+    StakeholderView,
+    WidestGap,
+)
 from shared.errors import ERROR_RESPONSES, ErrorBody, InvalidRequest, NotFound
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
@@ -29,11 +41,59 @@ def _assessor(request: Request) -> Assessor:
     return assessor
 
 
+def _finite(value: float | None) -> float | None:
+    """The value, or None for a figure JSON cannot carry (an infinite standard error, NaN)."""
+    return value if value is not None and math.isfinite(value) else None
+
+
 def _roles(roles: tuple[RolePosition, ...]) -> list[RoleView]:
     return [
-        RoleView(role=r.role, side=r.side, position=r.position, confidence=r.confidence, stakeholders=r.stakeholders)
+        RoleView(
+            role=r.role,
+            side=r.side,
+            position=r.position,
+            confidence=r.confidence,
+            se=_finite(r.se),
+            stakeholders=r.stakeholders,
+        )
         for r in roles
     ]
+
+
+def _widest_gap(split: Divergence | None) -> WidestGap | None:
+    if split is None:
+        return None
+    se = _finite(split.se)
+    return WidestGap(
+        high_role=split.high.role,
+        low_role=split.low.role,
+        gap=split.gap,
+        se=se,
+        lower=_finite(split.lower) if se is not None else None,
+    )
+
+
+def _risk(risk: Risk | None) -> RiskView | None:
+    """The risk as the API shows it; None also for a risk some figure of which is not finite."""
+    if risk is None:
+        return None
+    numbers = [risk.probability, *(f.value for f in risk.factors), *(f.contribution for f in risk.factors)]
+    if not all(math.isfinite(n) for n in numbers):
+        return None
+    return RiskView(
+        probability=risk.probability,
+        model_version=risk.model_version,
+        reasons=[f.name for f in risk.reasons()],
+        factors=[RiskFactorView(name=f.name, value=f.value, contribution=f.contribution) for f in risk.factors],
+        lowest_decision_role=risk.lowest_role,
+    )
+
+
+def value_at_risk(risk: float | None, annual_value: float | None) -> float | None:
+    """Risk x annual value, when both are known (the same product ``directory.list_accounts`` orders by)."""
+    if risk is None or annual_value is None:
+        return None
+    return _finite(risk * annual_value)
 
 
 @router.get("", response_model=list[AccountSummary], responses=ERROR_RESPONSES, summary="Accounts by divergence")
@@ -41,7 +101,7 @@ async def list_accounts(
     session: SessionDep,
     _: ClientDep,
     segment: str | None = None,
-    order: Literal["divergence", "account_mean", "nps", "account_id"] = "divergence",
+    order: Literal["divergence", "account_mean", "nps", "risk", "value_at_risk", "account_id"] = "divergence",
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> list[AccountSummary]:
@@ -57,6 +117,8 @@ async def list_accounts(
             divergence=model.divergence if model else None,
             nps=model.nps if model else None,
             open_alerts=int(n or 0),
+            risk=_finite(model.risk) if model else None,
+            value_at_risk=value_at_risk(_finite(model.risk) if model else None, account.annual_value),
         )
         for account, model, n in rows
     ]
@@ -90,9 +152,11 @@ async def account_view(session: AsyncSession, account: Account, snap: AccountSna
         aliases=account_aliases,
         account_mean=snap.account_mean,
         divergence=split.gap if split else None,
-        widest_gap=WidestGap(high_role=split.high.role, low_role=split.low.role, gap=split.gap) if split else None,
+        widest_gap=_widest_gap(split),
         dispersion=snap.dispersion,
         trend=snap.trend,
+        answer_noise=_finite(snap.answer_noise),
+        risk=_risk(snap.risk),
         nps=snap.nps,
         classic=dataclasses.asdict(snap.classic) if snap.classic is not None else None,
         open_alerts=int(open_alerts or 0),
@@ -107,8 +171,10 @@ async def account_view(session: AsyncSession, account: Account, snap: AccountSna
                 side=person.side,
                 influence=person.influence,
                 aliases=person_aliases.get(sid, []),
+                decision_maker=positions[sid].decision_maker if sid in positions else False,
                 position=positions[sid].position if sid in positions else None,
                 confidence=positions[sid].confidence if sid in positions else None,
+                se=_finite(positions[sid].se) if sid in positions else None,
                 responses=stats[sid].responses if sid in stats else 0,
                 last_response_at=stats[sid].last_response_at if sid in stats else None,
             )

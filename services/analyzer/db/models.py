@@ -68,6 +68,8 @@ class Stakeholder(Base):
     role: Mapped[str] = mapped_column(String(32), default="unassigned")
     side: Mapped[str] = mapped_column(String(16), default="client")
     influence: Mapped[float] = mapped_column(Float, default=1.0)
+    # Whether the person decides the renewal; None: as their role does by default.
+    decision_maker: Mapped[bool | None] = mapped_column(Boolean)
     field_versions: Mapped[dict[str, Any]] = mapped_column(default=dict)
     first_seen_at: Mapped[datetime]
 
@@ -194,6 +196,8 @@ class AccountModel(Base):
     account_mean: Mapped[float | None] = mapped_column(Float)
     divergence: Mapped[float | None] = mapped_column(Float, index=True)
     nps: Mapped[float | None] = mapped_column(Float)
+    # The renewal-risk probability at the account's newest evaluation point.
+    risk: Mapped[float | None] = mapped_column(Float, index=True)
 
 
 class AlertRow(Base):

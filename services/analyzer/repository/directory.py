@@ -187,7 +187,11 @@ async def list_accounts(
     offset: int,
 ) -> list[tuple[Account, AccountModel | None, int]]:
     """Accounts with their model figures and open-alert count, ordered by a model figure (largest
-    first, accounts without one last) or by id."""
+    first, accounts without one last) or by id.
+
+    ``order`` is ``account_id``, a figure column of ``AccountModel`` (``divergence``, ``account_mean``,
+    ``nps``, ``risk``) or ``value_at_risk``: risk x annual value, null unless both are known.
+    """
     open_alerts = (
         select(AlertRow.account_id, func.count().label("n"))
         .where(AlertRow.status.in_(OPEN_STATUSES))
@@ -204,7 +208,8 @@ async def list_accounts(
     if order == "account_id":
         query = query.order_by(Account.account_id)
     else:
-        column = getattr(AccountModel, order)
+        # NULL * x is NULL on both back ends, so an account without either factor sorts last.
+        column = AccountModel.risk * Account.annual_value if order == "value_at_risk" else getattr(AccountModel, order)
         query = query.order_by(column.is_(None), column.desc(), Account.account_id)
     rows = await session.execute(query.limit(limit).offset(offset))
     return [(account, model, int(n or 0)) for account, model, n in rows]
