@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-fast lint format migrate kafka bench demo clean
+.PHONY: help run test test-fast lint format migrate kafka bench backtest demo clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ migrate: $(STAMP) ## Apply database migrations to DATABASE_URL (default: SQLite 
 
 clean: ## Remove the virtualenv, caches and local data (keeps the Kafka jar cache)
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+
+backtest: $(STAMP) ## Score every rule over held-out simulated portfolios (offline, ~1 min): mean and spread
+	$(BIN)/python -m bench.backtest $(BACKTEST_ARGS)
 
 demo: $(STAMP) ## With `make run` up: replay a seeded year of 50 accounts, print their alerts and the backtest (DEMO_ARGS=...)
 	@$(BIN)/python -m bench.demo $(DEMO_ARGS)

@@ -13,16 +13,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from itertools import product
 from typing import Any
 
-from services.analyzer.backtest.scoring import BAD_OUTCOMES, OUTCOMES, NpsAnswer
+from services.analyzer.backtest.scoring import NpsAnswer
 from services.analyzer.model import Answer, HeldAnswer, Thresholds, normalise_answer
 from services.analyzer.model.account_state import PersonFacts
 from services.analyzer.model.normalise import Metric
-from services.analyzer.model.replay import AnswerVersion, Fact, Moment, replay, risk_at
+from services.analyzer.model.replay import AnswerVersion, Fact, Moment, replay
 from services.analyzer.model.risk import RiskModel
-from services.analyzer.model.risk_fit import Example
+from services.analyzer.model.risk_fit import DEFAULT_HORIZONS, Example, renewal_examples
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,25 +139,17 @@ def examples(
     thresholds: Thresholds,
     half_life: timedelta,
     risk: RiskModel | None = None,
-    horizons: Sequence[timedelta] = (),
+    horizons: Sequence[timedelta] = DEFAULT_HORIZONS,
 ) -> list[Example]:
-    """The account's renewals with a known outcome, each with the risk factors at each horizon before
-    it (by default the risk horizon alone): one example per renewal and horizon."""
-    found = []
-    for (_, at, outcome), horizon in product(account.outcomes, horizons or (thresholds.risk_horizon,)):
-        if outcome not in OUTCOMES:
-            continue
-        snapshot = risk_at(
-            account.account_id,
-            account.facts,
-            account.people,
-            at - horizon,
-            thresholds=thresholds,
-            half_life=half_life,
-            renewal_date=account.renewal_date,
-            risk=risk,
-        )
-        if snapshot is not None and snapshot.risk is not None:
-            values = {f.name: f.value for f in snapshot.risk.factors}
-            found.append(Example(values, outcome in BAD_OUTCOMES, at))
-    return found
+    """The account's renewals as fitting examples, as ``feedback risk fit`` reads them."""
+    return renewal_examples(
+        account.account_id,
+        account.facts,
+        account.people,
+        [(at, str(outcome)) for _, at, outcome in account.outcomes],
+        thresholds=thresholds,
+        half_life=half_life,
+        renewal_date=account.renewal_date,
+        risk=risk,
+        horizons=horizons,
+    )

@@ -23,7 +23,7 @@ from services.analyzer.backtest.rules import RULES, run_backtest
 from services.analyzer.backtest.scoring import BAD_OUTCOMES, RuleScore
 from services.analyzer.model import DEFAULT_HALF_LIFE, DEFAULT_THRESHOLDS, Thresholds
 from services.analyzer.model.risk import DEFAULT_RISK_MODEL, RiskModel
-from services.analyzer.model.risk_fit import Example
+from services.analyzer.model.risk_fit import DEFAULT_HORIZONS, Example
 
 Source = Literal["demo", "independent"]
 # Fixed so that every run reports the same portfolios: tuning happened on TUNING_SEEDS only.
@@ -221,7 +221,7 @@ def objective(summary: Mapping[str, RuleSummary], rule: str) -> float:
 
 
 def seed_examples(
-    source: Source, seed: int, settings: Settings = Settings(), horizons: Sequence[timedelta] = ()
+    source: Source, seed: int, settings: Settings = Settings(), horizons: Sequence[timedelta] = DEFAULT_HORIZONS
 ) -> list[Example]:
     """One portfolio's renewals as fitting examples (the factors at each horizon before each)."""
     events, _ = portfolio(source, seed)
@@ -239,7 +239,9 @@ def seed_examples(
 
 
 def many_examples(
-    jobs: Iterable[tuple[Source, int]], settings: Settings = Settings(), horizons: Sequence[timedelta] = ()
+    jobs: Iterable[tuple[Source, int]],
+    settings: Settings = Settings(),
+    horizons: Sequence[timedelta] = DEFAULT_HORIZONS,
 ) -> list[Example]:
     """Fitting examples of several portfolios, two processes at a time."""
     with ProcessPoolExecutor(max_workers=2) as pool:

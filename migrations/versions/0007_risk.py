@@ -1,4 +1,4 @@
-"""renewal risk: who decides a renewal, and each account's risk
+"""renewal risk: who decides a renewal, each account's risk, and the fitted risk models
 
 Revision ID: 0007
 Revises: 0006
@@ -25,10 +25,26 @@ def upgrade() -> None:
     with op.batch_alter_table("account_models") as batch:
         batch.add_column(sa.Column("risk", sa.Float(), nullable=True))
     op.create_index(op.f("ix_account_models_risk"), "account_models", ["risk"])
+    # Every fit of the risk model (``feedback risk fit``), versioned; at most one is in use.
+    op.create_table(
+        "risk_models",
+        sa.Column("version", sa.String(64), primary_key=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("intercept", sa.Float(), nullable=False),
+        sa.Column("coefficients", sa.JSON(), nullable=False),
+        sa.Column("prior_position", sa.Float(), nullable=False),
+        sa.Column("prior_sd", sa.Float(), nullable=False),
+        sa.Column("source", sa.String(300), nullable=False),
+        sa.Column("renewals", sa.Integer(), nullable=False),
+        sa.Column("bad", sa.Integer(), nullable=False),
+        sa.Column("validation", sa.JSON(), nullable=True),
+        sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    op.drop_table("risk_models")
     op.drop_index(op.f("ix_account_models_risk"), table_name="account_models")
     with op.batch_alter_table("account_models") as batch:
         batch.drop_column("risk")

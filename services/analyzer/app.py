@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Gauge, ProcessCollector
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.analyzer import dashboard
 from services.analyzer.alerts import counts as alert_counts
@@ -26,8 +27,10 @@ from services.analyzer.consumer import EventConsumer
 from services.analyzer.db.engine import create_engine, create_sessionmaker
 from services.analyzer.db.errors import is_outage
 from services.analyzer.lag import LagCollector, LagMonitor
+from services.analyzer.model.risk import DEFAULT_RISK_MODEL, RiskModel
 from services.analyzer.processing import EventProcessor
 from services.analyzer.relay import OutboxRelay
+from services.analyzer.repository import risk_models
 from services.analyzer.settings import AnalyzerSettings
 from services.analyzer.sweep import sweep_forever
 from services.analyzer.webhooks.dispatcher import Dispatcher
@@ -53,7 +56,9 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
         writer_sessions = create_sessionmaker(writer_engine)
         kafka = DurablePublisher(settings, client_id="analyzer")
         relay = OutboxRelay(writer_sessions, kafka, timeout_s=settings.analyzer_publish_timeout_s)
-        processor = EventProcessor(settings.topics, model_config(settings), time_policy=settings.time_policy)
+        config = model_config(settings, await _risk_model(app.state.sessions))
+        app.state.assessor = Assessor(config, settings.topics)
+        processor = EventProcessor(settings.topics, config, time_policy=settings.time_policy)
         consumer = EventConsumer(settings, writer_sessions, processor, after_commit=relay.publish)
         app.state.kafka, app.state.consumer, app.state.relay = kafka, consumer, relay
         lag = LagMonitor(lambda: consumer.kafka_consumer, interval_s=settings.analyzer_lag_interval_s)
@@ -135,13 +140,26 @@ async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(500, "internal_error", "an unexpected error occurred; it has been logged")
 
 
-def model_config(settings: AnalyzerSettings) -> ModelConfig:
-    """The model's half-life, thresholds and news horizon from the settings."""
+def model_config(settings: AnalyzerSettings, risk: RiskModel = DEFAULT_RISK_MODEL) -> ModelConfig:
+    """The model's half-life, thresholds and news horizon from the settings, and the risk model in use."""
     return ModelConfig(
         timedelta(days=settings.model_half_life_days),
         settings.thresholds,
         timedelta(seconds=settings.alert_news_horizon_s),
+        risk,
     )
+
+
+async def _risk_model(sessions: async_sessionmaker[AsyncSession]) -> RiskModel:
+    """The stored fit in use (``feedback risk fit``), else the defaults; read once, at start."""
+    try:
+        async with sessions() as session:
+            row = await risk_models.active(session)
+    except DBAPIError as exc:
+        if is_outage(exc):
+            raise  # never fall back to the defaults silently because the database is away
+        return DEFAULT_RISK_MODEL  # no schema yet: a fresh database has no fit
+    return DEFAULT_RISK_MODEL if row is None else risk_models.to_model(row)
 
 
 async def _database_ok(app: FastAPI) -> bool:

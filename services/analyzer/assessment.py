@@ -230,7 +230,8 @@ class Assessor:
             state.note_moment(moment, at)
         await self.after_event(session, account_id, at, event_id)
 
-    async def _people(self, session: AsyncSession, account_id: str) -> dict[str, PersonFacts]:
+    async def people(self, session: AsyncSession, account_id: str) -> dict[str, PersonFacts]:
+        """Who the directory says the account's people are, as the model reads them."""
         return {
             p.stakeholder_id: PersonFacts(
                 role=p.role,
@@ -250,7 +251,7 @@ class Assessor:
         return state.snapshot(
             account.account_id,
             as_of or state.clock or max(account.last_event_at, model.as_of),
-            await self._people(session, account.account_id),
+            await self.people(session, account.account_id),
             thresholds=self.config.thresholds,
             half_life=self.config.half_life,
             renewal_date=account.renewal_date,
@@ -270,7 +271,7 @@ class Assessor:
         rows = await alert_repository.account_alerts(session, account_id)
         snap, changes = state.evaluate_point(
             account_id,
-            await self._people(session, account_id),
+            await self.people(session, account_id),
             alert_service.human_statuses(rows),
             thresholds=self.config.thresholds,
             half_life=self.config.half_life,
@@ -288,6 +289,16 @@ class Assessor:
         self._changed(session, model, state)
         return changes
 
+    @staticmethod
+    async def facts(session: AsyncSession, account_id: str) -> list[Fact]:
+        """Every stored version of every answer and every journey moment of the account (one query each)."""
+        facts: list[Fact] = [
+            AnswerVersion(r.response_key, held_answer(r), r.metric, r.score)  # type: ignore[arg-type]
+            for r in await responses.every_version(session, account_id)
+        ]
+        facts += [Moment(m.occurred_at, m.event_id, m.moment) for m in await responses.moments(session, account_id)]
+        return facts
+
     async def rebuild(self, session: AsyncSession, account_id: str) -> None:
         """Recompute the account's states and whole alert timeline from its stored events, in event time.
 
@@ -299,15 +310,10 @@ class Assessor:
         if account is None:
             return
         model, _ = await self._open(session, account_id)
-        facts: list[Fact] = [
-            AnswerVersion(r.response_key, held_answer(r), r.metric, r.score)  # type: ignore[arg-type]
-            for r in await responses.every_version(session, account_id)
-        ]
-        facts += [Moment(m.occurred_at, m.event_id, m.moment) for m in await responses.moments(session, account_id)]
         fresh, snap = replay(
             account_id,
-            facts,
-            await self._people(session, account_id),
+            await self.facts(session, account_id),
+            await self.people(session, account_id),
             thresholds=self.config.thresholds,
             half_life=self.config.half_life,
             renewal_date=account.renewal_date,

@@ -29,6 +29,10 @@ def folded() -> AccountState:
     state.note_moment("renewal_approach", T0 + timedelta(days=40))
     state.divergence_series.append((T0, 0.1 / 3))
     state.mean_series.append((T0, 1 / 3))
+    state.decider_series.append((T0, 0.7))
+    state.role_series["it"] = [(T0, -0.25)]
+    state.risk_series.append((T0, 0.125))
+    state.predictions[T0 + timedelta(days=90)] = 0.4
     return state
 
 
@@ -53,8 +57,23 @@ def test_the_document_layout_is_the_one_existing_rows_have() -> None:
         "evidence",
         "divergence_series",
         "mean_series",
+        "decider_series",
+        "role_series",
+        "risk_series",
+        "predictions",
         "renewal_moment_at",
     }
     assert "ann\x1f" in document["states"]
     assert "bob\x1fvalue" in document["states"]
     assert document["classic"]["ann\x1fnps"][3] == "ev-2"
+
+
+def test_a_state_written_before_answer_noise_reads_as_outdated() -> None:
+    """A document whose states have no ``q`` (an earlier model) is flagged for a rebuild."""
+    document = encode(folded())
+    assert not decode(document).outdated
+    document["states"] = {key: value[:4] for key, value in document["states"].items()}
+    old = decode(document)
+    assert old.outdated
+    # Its states read with no spread until the rebuild recomputes them.
+    assert all(state.spread in (None, 0.0) for state in old.states.values())

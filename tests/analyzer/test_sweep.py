@@ -22,8 +22,11 @@ async def test_a_silent_decision_maker_is_flagged_by_the_sweep_once(database_url
             sessions,
             [
                 create_stakeholder(stakeholder_id="fin", role="finance"),
+                create_stakeholder(stakeholder_id="proc", role="procurement"),
+                # IT does not decide the renewal by default: its silence is no alert.
                 create_stakeholder(stakeholder_id="it", role="it"),
                 create_survey(stakeholder_id="fin", score=8, occurred_at="2026-01-05T10:00:00Z"),
+                create_survey(stakeholder_id="proc", score=8, occurred_at="2026-01-05T10:00:00Z"),
                 create_survey(stakeholder_id="it", score=8, occurred_at="2026-01-05T10:00:00Z"),
             ],
         )
@@ -37,6 +40,6 @@ async def test_a_silent_decision_maker_is_flagged_by_the_sweep_once(database_url
         later = datetime(2026, 6, 1, tzinfo=UTC)  # ~150 days without a word from either
         assert await sweep_once(sessions, assessor, now=later) > 0
         first = {a.key for a in await silent_alerts()}
-        assert first == {"fin", "it"}
+        assert first == {"fin", "proc"}
         await sweep_once(sessions, assessor, now=later)
         assert len(await silent_alerts()) == 2, "a repeated sweep opens nothing twice"

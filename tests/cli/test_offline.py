@@ -185,7 +185,7 @@ def test_config_check_json_names_values_and_their_sources(tmp_path: Path) -> Non
     assert ingest["WEBHOOK_SECRET_ZENDESK"]["value"] == "**********"
     assert "DATABASE_URL" not in ingest  # ingest has no database setting
     analyzer = {row["setting"]: row for row in report["services"]["analyzer"]["settings"]}
-    assert analyzer["THRESHOLDS__DIVERGENCE_WARNING"]["value"] == "0.5"
+    assert analyzer["THRESHOLDS__DIVERGENCE_WARNING"]["value"] == "0.4"
 
 
 @pytest.mark.parametrize(

@@ -41,7 +41,9 @@ class Rule:
 
 
 RULES: Final[tuple[Rule, ...]] = (
-    Rule(RISK_ALERT, "risk_alert", "a renewal_risk alert was open (the account's renewal risk at or above its threshold)"),
+    Rule(
+        RISK_ALERT, "risk_alert", "a renewal_risk alert was open (the account's renewal risk at or above its threshold)"
+    ),
     Rule("stakeholder_divergence", "divergence_alert", "a stakeholder_divergence alert was open"),
     Rule("divergence_widening", "divergence_alert", "a divergence_widening alert was open"),
     Rule("masked_by_average", "divergence_alert", "a masked_by_average alert was open"),

@@ -69,7 +69,8 @@ def decode(document: dict[str, Any] | None) -> AccountState:
     state.divergence_series = [(datetime.fromisoformat(t), float(v)) for t, v in raw.get("divergence_series", [])]
     state.mean_series = [(datetime.fromisoformat(t), float(v)) for t, v in raw.get("mean_series", [])]
     state.role_series = {
-        r: [(datetime.fromisoformat(t), float(v)) for t, v in points] for r, points in raw.get("role_series", {}).items()
+        r: [(datetime.fromisoformat(t), float(v)) for t, v in points]
+        for r, points in raw.get("role_series", {}).items()
     }
     state.decider_series = [(datetime.fromisoformat(t), float(v)) for t, v in raw.get("decider_series", [])]
     state.risk_series = [(datetime.fromisoformat(t), float(v)) for t, v in raw.get("risk_series", [])]

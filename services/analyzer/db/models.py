@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, MetaData, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.analyzer.db.types import UTCDateTime
@@ -198,6 +198,25 @@ class AccountModel(Base):
     nps: Mapped[float | None] = mapped_column(Float)
     # The renewal-risk probability at the account's newest evaluation point.
     risk: Mapped[float | None] = mapped_column(Float, index=True)
+
+
+class RiskModelRow(Base):
+    """One fit of the renewal-risk model (``feedback risk fit``); the analyzer uses the active one."""
+
+    __tablename__ = "risk_models"
+
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime]
+    intercept: Mapped[float] = mapped_column(Float)
+    coefficients: Mapped[dict[str, Any]] = mapped_column()
+    prior_position: Mapped[float] = mapped_column(Float)
+    prior_sd: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(300))
+    renewals: Mapped[int]
+    bad: Mapped[int]
+    # The out-of-time check of the fit: trained_on, tested_on and the three Brier scores.
+    validation: Mapped[dict[str, Any] | None] = mapped_column()
+    active: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class AlertRow(Base):

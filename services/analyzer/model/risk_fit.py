@@ -13,10 +13,18 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from itertools import product
 from typing import Final
 
+from services.analyzer.model.account_state import PersonFacts
+from services.analyzer.model.replay import Fact, risk_at
 from services.analyzer.model.risk import DIRECTION, FACTORS, REFERENCE, RiskModel, sigmoid
+from services.analyzer.model.thresholds import Thresholds
+
+# The outcomes of a renewal, and the ones that count as bad (as the backtest counts them).
+OUTCOMES: Final = frozenset({"renewed", "downsized", "churned"})
+BAD_OUTCOMES: Final = frozenset({"downsized", "churned"})
 
 DEFAULT_L2: Final = 1.0
 MAX_STEPS: Final = 50
@@ -36,6 +44,19 @@ class Example:
     factors: Mapping[str, float]
     bad: bool
     at: datetime
+    # Which renewal it reads (several horizons of one renewal share it); "" counts each apart.
+    renewal: str = ""
+
+    @property
+    def key(self) -> tuple[datetime, str]:
+        """The renewal it belongs to."""
+        return (self.at, self.renewal or str(id(self)))
+
+
+def count_renewals(examples: Sequence[Example]) -> tuple[int, int]:
+    """How many distinct renewals the examples read, and how many of them went badly."""
+    outcome = {e.key: e.bad for e in examples}
+    return len(outcome), sum(1 for bad in outcome.values() if bad)
 
 
 def _solve(matrix: list[list[float]], vector: list[float]) -> list[float]:
@@ -97,11 +118,11 @@ def fit(
     Raises ``NotEnoughRenewals`` below ``MIN_RENEWALS`` renewals or ``MIN_PER_OUTCOME`` of either
     outcome. ``prior`` lends its shrinkage settings (``prior_position``, ``prior_sd``).
     """
-    bad = sum(1 for e in examples if e.bad)
-    if len(examples) < MIN_RENEWALS or min(bad, len(examples) - bad) < MIN_PER_OUTCOME:
+    renewals, bad = count_renewals(examples)
+    if renewals < MIN_RENEWALS or min(bad, renewals - bad) < MIN_PER_OUTCOME:
         raise NotEnoughRenewals(
-            f"{len(examples)} renewals ({bad} bad): a fit needs at least {MIN_RENEWALS}, "
-            f"with at least {MIN_PER_OUTCOME} of each outcome"
+            f"{renewals} renewals with a known outcome ({bad} churned or downsized): a fit needs at least "
+            f"{MIN_RENEWALS}, with at least {MIN_PER_OUTCOME} of each kind"
         )
     y = [1.0 if e.bad else 0.0 for e in examples]
     kept = list(FACTORS)
@@ -137,7 +158,7 @@ def predict(model: RiskModel, factors: Mapping[str, float]) -> float:
 class Validation:
     """An out-of-time check: fitted on the earlier renewals, scored on the later ones."""
 
-    trained_on: int
+    trained_on: int  # renewals
     tested_on: int
     brier: float
     brier_base_rate: float
@@ -147,10 +168,14 @@ class Validation:
 def validate(
     examples: Sequence[Example], *, current: RiskModel, l2: float = DEFAULT_L2, holdout: float = 0.3
 ) -> Validation:
-    """Fit on the earliest ``1 - holdout`` of the renewals, score the rest, beside the model in use."""
-    ordered = sorted(examples, key=lambda e: e.at)
-    cut = round(len(ordered) * (1 - holdout))
-    train, test = ordered[:cut], ordered[cut:]
+    """Fit on the earliest ``1 - holdout`` of the renewals, score the rest, beside the model in use.
+
+    The cut falls between renewals, never between the horizons of one renewal.
+    """
+    keys = sorted({e.key for e in examples})
+    later = set(keys[round(len(keys) * (1 - holdout)) :])
+    train = [e for e in examples if e.key not in later]
+    test = [e for e in examples if e.key in later]
     if not test:
         raise NotEnoughRenewals("no renewals left to test on")
     model = fit(train, l2=l2, version="validation", source="validation", prior=current)
@@ -160,9 +185,48 @@ def validate(
         return math.fsum((p - (1.0 if e.bad else 0.0)) ** 2 for p, e in zip(predicted, test, strict=True)) / len(test)
 
     return Validation(
-        trained_on=len(train),
-        tested_on=len(test),
+        trained_on=count_renewals(train)[0],
+        tested_on=count_renewals(test)[0],
         brier=brier([predict(model, e.factors) for e in test]),
         brier_base_rate=brier([base] * len(test)),
         brier_current=brier([predict(current, e.factors) for e in test]),
     )
+
+
+# The horizons the examples are read at: across the half year before a renewal in which a warning
+# is useful, so the fitted risk speaks for the whole window, not one day of it.
+DEFAULT_HORIZONS: Final = tuple(timedelta(days=d) for d in (30, 60, 90, 120, 150))
+
+
+def renewal_examples(
+    account_id: str,
+    facts: Sequence[Fact],
+    people: Mapping[str, PersonFacts],
+    outcomes: Sequence[tuple[datetime, str]],
+    *,
+    thresholds: Thresholds,
+    half_life: timedelta,
+    renewal_date: date | None,
+    risk: RiskModel | None = None,
+    horizons: Sequence[timedelta] = DEFAULT_HORIZONS,
+) -> list[Example]:
+    """One account's renewals with a known outcome (``outcomes``: time, outcome), each read at every
+    horizon before it, knowing only the facts up to then: one example per renewal and horizon."""
+    found = []
+    for (at, outcome), horizon in product(outcomes, horizons):
+        if outcome not in OUTCOMES:
+            continue
+        snapshot = risk_at(
+            account_id,
+            facts,
+            people,
+            at - horizon,
+            thresholds=thresholds,
+            half_life=half_life,
+            renewal_date=renewal_date,
+            risk=risk,
+        )
+        if snapshot is not None and snapshot.risk is not None:
+            values = {f.name: f.value for f in snapshot.risk.factors}
+            found.append(Example(values, outcome in BAD_OUTCOMES, at, account_id))
+    return found
