@@ -53,9 +53,8 @@ def register(commands: SubParsers, common: argparse.ArgumentParser) -> None:
 def _settings(ctx: Context) -> AnalyzerSettings:
     from pydantic import ValidationError
 
-    from services.analyzer.settings import AnalyzerSettings
-
     from services.analyzer.migrate import upgrade
+    from services.analyzer.settings import AnalyzerSettings
 
     try:
         settings = AnalyzerSettings(_env_file=ctx.env_file)
