@@ -96,7 +96,7 @@ def outcome(
 def reference(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Any, ...]]:
     """The alerts of the story applied one event per batch, in event-time order."""
     alerts = outcome(tmp_path_factory.mktemp("reference"), time_order(story_events()), batch=1)
-    assert {a[2] for a in alerts if a[1] == "divided-co"} >= {"stakeholder_divergence", "divergence_widening"}
+    assert {a[2] for a in alerts if a[1] == "divided-co"} >= {"stakeholder_divergence", "masked_by_average"}
     assert [a for a in alerts if a[1] == "aligned-co"] == []
     return alerts
 

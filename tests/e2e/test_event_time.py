@@ -130,7 +130,7 @@ async def test_three_arrival_orders_give_identical_alert_lists(kafka_bootstrap: 
             await applied_all(stack.analyzer, len(order))
             results.append(decided_by_events(await alerts_of(stack.analyzer)))
     time_alerts, respondent_alerts, shuffled_alerts = results
-    assert {a[2] for a in time_alerts} >= {"stakeholder_divergence", "divergence_widening", "masked_by_average"}
+    assert {a[2] for a in time_alerts} >= {"stakeholder_divergence", "masked_by_average", "perception_gap"}
     assert respondent_alerts == time_alerts
     assert shuffled_alerts == time_alerts
 
@@ -222,7 +222,9 @@ async def test_a_backfilled_year_delivers_only_the_alerts_open_at_its_end_once(
 async def test_rebuild_from_the_log_matches_the_live_database_and_sends_nothing(
     kafka_bootstrap: str, topics: Topics, tmp_path: Path
 ) -> None:
-    events = story_events()
+    # The story up to its renewal: the split is still open then, so the live run delivers it, and the
+    # rebuild must not deliver it again (after the renewal every alert of the story has resolved).
+    events = [e for e in story_events() if e["occurred_at"] < "2027-01-01"]
     live_url = await asyncio.to_thread(create_database, "sqlite", tmp_path=tmp_path, pg_admin_url=None)
     async with running_receiver() as receiver:
         with Stack(kafka_bootstrap, topics, live_url, tmp_path, "live", ALERT_NEWS_HORIZON_S="3153600000") as stack:

@@ -10,6 +10,7 @@ Run ``python -m tests.analyzer.model.story`` to print the tables quoted in docs/
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
@@ -74,6 +75,9 @@ class Entry:
     nps: float | None
     account_mean: float | None
     divergence: float | None
+    # The divergence's lower bound (gap - z·se, what the divergence rules grade) and the renewal risk.
+    lower: float | None = None
+    risk: float | None = None
 
 
 @dataclass
@@ -143,9 +147,9 @@ def _with_sweeps(events: list[Event]) -> list[Event]:
     return sorted(events + sweeps, key=lambda e: (e.at, e.event_id))
 
 
-def run(events: list[Event], *, until: datetime = END) -> Story:
-    """Process the events in order, evaluating every rule after each one."""
-    story = Story(AccountLedger("acme", dict(PEOPLE)))
+def run(events: list[Event], *, until: datetime = END, people: Mapping[str, Person] = PEOPLE) -> Story:
+    """Process the events in order, evaluating every rule after each one (``people``: the directory)."""
+    story = Story(AccountLedger("acme", dict(people)))
     for event in events:
         if event.at > until:
             break
@@ -187,8 +191,18 @@ def _evaluate(story: Story, event: Event) -> None:
             opened = story.active[t.alert_id].opened_as_of if t.alert_id in story.active else story.as_of
             story.active[t.alert_id] = ActiveAlert(t.alert_id, t.type, t.key, t.severity, t.status, opened)
         if t.delivered:
-            gap = None if snapshot.divergence is None else snapshot.divergence.gap
-            story.log.append(Entry(story.as_of, t, snapshot.nps, snapshot.account_mean, gap))
+            split, risk = snapshot.divergence, snapshot.risk
+            story.log.append(
+                Entry(
+                    story.as_of,
+                    t,
+                    snapshot.nps,
+                    snapshot.account_mean,
+                    None if split is None else split.gap,
+                    None if split is None else split.lower,
+                    None if risk is None else risk.probability,
+                )
+            )
     story.ledger.record(snapshot)
 
 
@@ -199,22 +213,31 @@ def _fmt(value: float | None, spec: str) -> str:
 def print_log(name: str, story: Story) -> None:
     """Print the delivered alert changes as a markdown table."""
     print(f"\n### {name}\n")
-    print("| date | change | alert | severity | NPS | mean | divergence | summary |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| date | change | alert | severity | NPS | mean | divergence | lower | risk | summary |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for e in story.log:
         t = e.transition
         summary = "" if t.condition is None else t.condition.summary
         alert = t.type + (f" ({t.key})" if t.key else "")
         print(
             f"| {e.at.date()} | {t.kind} | {alert} | {t.severity} | {_fmt(e.nps, '+.0f')} | "
-            f"{_fmt(e.account_mean, '+.2f')} | {_fmt(e.divergence, '.2f')} | {summary} |"
+            f"{_fmt(e.account_mean, '+.2f')} | {_fmt(e.divergence, '.2f')} | {_fmt(e.lower, '.2f')} | "
+            f"{_fmt(e.risk, '.0%')} | {summary} |"
         )
 
 
 def print_months(events: list[Event]) -> None:
-    """Print the account's figures at the end of every four weeks."""
-    print("\n| date | NPS | mean | procurement | IT | finance | sponsor | end users | divergence | trend |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    """Print the account's figures at the end of every four weeks.
+
+    Roles read "position (confidence)"; divergence is the gap of the pair the model chose (the one whose
+    gap best survives the noise) with its standard error and lower bound; noise is the standard
+    deviation of one answer as measured in the account.
+    """
+    print(
+        "\n| date | NPS | mean | procurement | IT | finance | sponsor | end users | divergence | pair | lower "
+        "| trend | noise | risk |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     cut = START + timedelta(days=13)
     while cut <= END:
         story = run(events, until=cut)
@@ -223,11 +246,21 @@ def print_months(events: list[Event]) -> None:
         for name in ("procurement", "it", "finance", "executive_sponsor", "end_user"):
             r = next((r for r in snap.roles if r.role == name), None)
             cells.append("n/a" if r is None else f"{r.position:+.2f} ({r.confidence:.2f})")
-        gap = None if snap.divergence is None else snap.divergence.gap
-        print(
-            f"| {cut.date()} | {_fmt(snap.nps, '+.0f')} | {_fmt(snap.account_mean, '+.2f')} | {' | '.join(cells)} | "
-            f"{_fmt(gap, '.2f')} | {_fmt(snap.trend, '+.2f')} |"
-        )
+        split, risk = snap.divergence, snap.risk
+        if split is None:
+            cells += ["n/a", "n/a", "n/a"]
+        else:
+            cells += [
+                f"{split.gap:.2f} ± {split.se:.2f}",
+                f"{split.high.role} / {split.low.role}",
+                f"{split.lower:+.2f}",
+            ]
+        cells += [
+            _fmt(snap.trend, "+.2f"),
+            f"{snap.answer_noise:.2f}",
+            _fmt(None if risk is None else risk.probability, ".0%"),
+        ]
+        print(f"| {cut.date()} | {_fmt(snap.nps, '+.0f')} | {_fmt(snap.account_mean, '+.2f')} | {' | '.join(cells)} |")
         cut += timedelta(days=28)
 
 

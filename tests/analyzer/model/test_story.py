@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
-from services.analyzer.model import ALERT_TYPES, normalise_answer
+from services.analyzer.model import DEFAULT_THRESHOLDS, normalise_answer
 from tests.analyzer.model.story import (
     END,
+    PEOPLE,
     RENEWAL,
     START,
     Entry,
@@ -20,6 +22,8 @@ from tests.analyzer.model.story import (
     divided_events,
     run,
 )
+
+TH = DEFAULT_THRESHOLDS
 
 
 def first(log: list[Entry], type_: str, kind: str = "open") -> Entry:
@@ -37,10 +41,20 @@ def test_the_divergence_alerts_fire_months_before_renewal_while_nps_reads_fine()
     split = first(log, "stakeholder_divergence")
     assert days_before_renewal(split) >= 150
     assert split.transition.condition is not None
-    assert split.transition.condition.metrics["high_role"] == "procurement"
+    # The pair whose gap best survives the noise: the end users, three people heard monthly, against
+    # IT; procurement stands a little higher but is one person heard quarterly.
+    assert split.transition.condition.metrics["high_role"] == "end_user"
     assert split.transition.condition.metrics["low_role"] == "it"
-    for type_ in ("masked_by_average", "divergence_widening", "position_drop", "perception_gap"):
+    assert split.lower is not None
+    assert split.divergence is not None
+    assert TH.divergence_warning <= split.lower < split.divergence
+    for type_ in ("masked_by_average", "position_drop", "perception_gap"):
         assert days_before_renewal(first(log, type_)) >= 150, type_
+    # The split deepens to critical weeks before the renewal.
+    critical = next(
+        e for e in log if e.transition.type == "stakeholder_divergence" and e.transition.severity == "critical"
+    )
+    assert days_before_renewal(critical) >= 30
     # NPS at the moment each early alert fired: no lower than where the year began.
     start_nps = run(divided_events(), until=START + timedelta(days=7)).ledger.snapshot(START + timedelta(days=7)).nps
     assert start_nps == 0
@@ -50,12 +64,37 @@ def test_the_divergence_alerts_fire_months_before_renewal_while_nps_reads_fine()
             assert entry.nps >= start_nps, entry
 
 
-def test_renewal_risk_opens_with_the_renewal_window_and_closes_with_the_outcome() -> None:
-    log = run(divided_events()).log
-    risk = first(log, "renewal_risk")
-    assert days_before_renewal(risk) == 120
-    assert risk.transition.severity == "critical"
-    assert days_before_renewal(first(log, "renewal_risk", "resolve")) == 0
+def test_renewal_risk_stays_quiet_while_those_who_decide_are_content() -> None:
+    # Procurement, finance and the sponsor decide this renewal and rate the supplier well; IT, who
+    # sours, does not sign. The risk reads above the aligned account's, yet below its warning level.
+    divided, aligned = run(divided_events()), run(aligned_events())
+    assert "renewal_risk" not in {e.transition.type for e in divided.log}
+    (divided_risk,) = divided.ledger.state.predictions.values()
+    (aligned_risk,) = aligned.ledger.state.predictions.values()
+    assert aligned_risk < divided_risk < TH.risk_warning
+
+
+def test_renewal_risk_opens_months_ahead_where_it_decides_too() -> None:
+    # The same year in an account whose directory says the two IT leads decide the renewal as well.
+    deciding_it = dict(PEOPLE) | {name: replace(PEOPLE[name], decision_maker=True) for name in ("ivan", "iris")}
+    story = run(divided_events(), people=deciding_it)
+    risk = first(story.log, "renewal_risk")
+    assert days_before_renewal(risk) >= 150
+    assert risk.risk is not None
+    assert risk.risk >= TH.risk_warning
+    assert risk.transition.condition is not None
+    assert risk.transition.condition.metrics["lowest_decision_role"] == "it"
+    reasons = risk.transition.condition.metrics["risk_reasons"]
+    assert isinstance(reasons, list)
+    assert reasons[0] == "lowest_decision_maker"
+    # IT's fixes after the renewal bring it back down.
+    resolved = first(story.log, "renewal_risk", "resolve")
+    assert resolved.at.date() > RENEWAL
+    assert resolved.risk is not None
+    assert resolved.risk < TH.risk_clear
+    (predicted,) = story.ledger.state.predictions.values()
+    (default_directory,) = run(divided_events()).ledger.state.predictions.values()
+    assert predicted > default_directory
 
 
 def test_the_silent_decision_maker_is_named_and_cleared_by_an_answer() -> None:
@@ -65,13 +104,36 @@ def test_the_silent_decision_maker_is_named_and_cleared_by_an_answer() -> None:
     assert first(log, "silent_stakeholder", "resolve").transition.key == "frank"
 
 
-def test_every_alert_type_fires_in_the_divided_year_and_alignment_is_restored_at_the_end() -> None:
+def test_the_alerts_the_divided_year_opens() -> None:
     log = run(divided_events()).log
-    assert {e.transition.type for e in log if e.transition.kind == "open"} == set(ALERT_TYPES)
+    assert {e.transition.type for e in log if e.transition.kind == "open"} == {
+        "perception_gap",
+        "stakeholder_divergence",
+        "masked_by_average",
+        "position_drop",
+        "silent_stakeholder",
+        "alignment_restored",
+    }
+    # divergence_widening: the split grew by 0.51 within 90 days (0.13 to 0.64) by 2026-07-31, but
+    # with a standard error of 0.22 only 0.51 - √2·0.22 = 0.197 of it is beyond the noise, short of 0.2.
+    # renewal_risk: see test_renewal_risk_stays_quiet_while_those_who_decide_are_content.
+
+
+def test_the_divergence_alerts_resolve_once_the_roles_converge_after_the_renewal() -> None:
+    log = run(divided_events()).log
+    resolved = first(log, "stakeholder_divergence", "resolve")
+    assert resolved.at.date() > RENEWAL
+    assert first(log, "masked_by_average", "resolve").at == resolved.at
+    assert resolved.lower is not None
+    assert resolved.lower < TH.divergence_clear
+
+
+def test_alignment_is_restored_when_the_divergence_resolves() -> None:
+    log = run(divided_events()).log
     restored = first(log, "alignment_restored")
     assert first(log, "stakeholder_divergence", "resolve").at == restored.at
-    assert restored.divergence is not None
-    assert restored.divergence < 0.3
+    assert restored.lower is not None
+    assert restored.lower < TH.divergence_clear
 
 
 def test_each_alert_opens_once_per_episode() -> None:
@@ -95,7 +157,7 @@ def test_the_aligned_account_stays_silent() -> None:
     assert story.log == []
     final = story.ledger.snapshot(END)
     assert final.divergence is not None
-    assert final.divergence.gap < 0.3
+    assert final.divergence.gap < TH.divergence_clear
 
 
 def test_replayed_events_change_nothing() -> None:

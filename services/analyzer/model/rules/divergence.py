@@ -125,13 +125,14 @@ def masked_by_average(snapshot: AccountSnapshot, th: Thresholds, active: Active)
 def _converged(snapshot: AccountSnapshot, th: Thresholds, active: Active) -> bool:
     split = snapshot.divergence
     if ("stakeholder_divergence", None) in active:
-        # Measured convergence only: roles merely ageing out of confidence prove nothing.
-        return split is not None and not reaches(split.gap, th.divergence_clear)
+        # Measured convergence only: roles merely ageing out of confidence prove nothing. The same
+        # figure the divergence alert resolves on (its lower bound), so the notice comes with it.
+        return split is not None and not reaches(split.lower, th.divergence_clear)
     notice = active.get(("alignment_restored", None))
     if notice is None or snapshot.as_of - notice.opened_as_of >= th.restored_hold:
         return False
     # The notice stays while no new split has opened (one opening resolves it at once).
-    return split is None or not reaches(split.gap, th.divergence_warning)
+    return split is None or not reaches(split.lower, th.divergence_warning)
 
 
 def alignment_restored(snapshot: AccountSnapshot, th: Thresholds, active: Active) -> list[Condition]:

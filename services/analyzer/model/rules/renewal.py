@@ -27,13 +27,23 @@ def factor_phrase(factor: Factor, snapshot: AccountSnapshot, risk: Risk) -> str:
         silent = ", ".join(p.stakeholder_id for p in snapshot.unheard_decision_makers) or "none named"
         where = " near the renewal" if name == "unheard_near_renewal" else ""
         return f"{value:.0%} of decision makers unheard{where} ({silent})"
+    if name == "decision_makers_mean":
+        return f"decision makers at {value:+.2f} on average"
+    if name == "decision_makers_fall":
+        return f"decision makers fell by {value:.2f}"
+    if name == "lowest_role":
+        return f"lowest role at {value:+.2f}"
+    if name == "role_fall":
+        return f"a role fell by {value:.2f} beyond the noise"
     if name == "divergence":
         return f"roles {value:.2f} apart beyond the noise"
     if name == "widening":
         return f"divergence grew by {value:.2f}"
     if name == "blind_spot":
         return f"supplier rates itself {value:.2f} above the client"
-    return f"NPS {value * 100:+.0f}"
+    if name == "nps":
+        return f"NPS {value * 100:+.0f}"
+    return f"{name.replace('_', ' ')} {value:+.2f}"
 
 
 def _when(window: RenewalWindow | None) -> str:
