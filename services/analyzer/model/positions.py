@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final, Literal
 
-from services.analyzer.model.decay import DEFAULT_HALF_LIFE, DecayedState
+from services.analyzer.model.decay import DEFAULT_HALF_LIFE, DecayedState, confidence_from_weight
 
 Side = Literal["client", "supplier"]
 
@@ -116,7 +116,7 @@ def stakeholder_position(
         side=side,
         influence=influence,
         position=state.position,
-        confidence=state.confidence_at(at, half_life),
+        confidence=confidence_from_weight(weight),
         responses=state.n,
         last_response_at=state.ref,
         known_since=known_since,
