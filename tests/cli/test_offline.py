@@ -72,6 +72,11 @@ def test_the_commands_the_operators_need_exist() -> None:
     }
 
 
+@pytest.mark.parametrize("order", ["divergence", "account_mean", "nps", "risk", "value_at_risk", "account_id"])
+def test_accounts_list_takes_every_order_the_api_takes(order: str) -> None:
+    assert build_parser().parse_args(["accounts", "list", "--order", order]).order == order
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -81,6 +86,7 @@ def test_the_commands_the_operators_need_exist() -> None:
         ["alerts", "ack", "al_1"],  # --by is required
         ["alerts", "list", "--status", "sleeping"],
         ["accounts", "list", "--limit", "many"],
+        ["accounts", "list", "--order", "risk_desc"],
     ],
     ids=repr,
 )

@@ -1,8 +1,11 @@
-"""A small portfolio for the dashboard: the model's divided and aligned year, plus three smaller accounts.
+"""A small portfolio for the dashboard: the model's divided and aligned year, three smaller accounts,
+and five whose renewal has already happened.
 
 ``northwind`` is the worked example of docs/model.md (procurement grows happier while IT sours, the
 NPS rises), with journey moments; ``globex`` is the same survey programme with people who agree.
-Every event lies before ``CUT``, in the past, so the default event-time window accepts them all.
+The five ``PAST`` accounts renewed (or not) in the summer and autumn, each with a ``renewal_outcome``
+moment, so the backtest page has renewals to score. Every event lies before ``CUT``, in the past,
+so the default event-time window accepts them all.
 """
 
 from __future__ import annotations
@@ -15,6 +18,84 @@ from tests.analyzer.model import story
 CUT = "2026-11-15T00:00:00+00:00"
 DIVIDED = "northwind"
 ALIGNED = "globex"
+# Accounts whose renewal is behind them: (id, name, segment, annual value, renewal day, outcome, next
+# renewal or None, and per person (role, monthly NPS answers from February, None: no answer)).
+PAST: tuple[tuple[str, str, str, float, str, str, str | None, dict[str, tuple[str, list[int | None]]]], ...] = (
+    (
+        "stark",
+        "Stark Industries",
+        "mid-market",
+        180_000,
+        "2026-09-30",
+        "churned",
+        None,
+        {
+            "pepper": ("procurement", [8, 7, 6, 5, 4, 3, 3, 2]),
+            "obadiah": ("finance", [7, 6, 5, 4, 3, 3, 2, 2]),
+            "tony": ("executive_sponsor", [8, 8, 7, None, 5, None, 4, None]),
+            "jarvis": ("it", [9, 9, 9, 9, 9, 9, 9, 9]),
+        },
+    ),
+    (
+        "cyberdyne",
+        "Cyberdyne Systems",
+        "enterprise",
+        220_000,
+        "2026-08-31",
+        "downsized",
+        "2027-08-31",
+        {
+            "miles": ("procurement", [9, 9, 9, 10, 9, 10, 9]),
+            "sarah": ("it", [7, 6, 4, 3, 2, 2, 1]),
+            "john": ("it", [8, 6, 5, 3, 3, 2, 2]),
+            "kyle": ("finance", [8, None, None, None, None, None, None]),
+        },
+    ),
+    (
+        "wayne",
+        "Wayne Enterprises",
+        "enterprise",
+        300_000,
+        "2026-10-15",
+        "renewed",
+        "2027-10-15",
+        {
+            "lucius": ("procurement", [8, 9, 9, 8, 9, 9, 9, 9]),
+            "alfred": ("finance", [9, 8, 9, 9, 8, 9, 9, 9]),
+            "bruce": ("executive_sponsor", [9, None, 9, None, 9, None, 10, None]),
+            "barbara": ("it", [8, 8, 9, 8, 8, 9, 8, 8]),
+        },
+    ),
+    (
+        "tyrell",
+        "Tyrell Corporation",
+        "mid-market",
+        75_000,
+        "2026-09-15",
+        "renewed",
+        "2027-09-15",
+        {
+            "rachael": ("procurement", [9, 10, 9, 10, 10, 9, 10]),
+            "eldon": ("executive_sponsor", [9, 9, 9, 9, 9, 9, 9]),
+            "roy": ("it", [6, 4, 3, 2, 2, 1, 2]),
+            "pris": ("end_user", [5, 4, 3, 3, 2, 2, 2]),
+        },
+    ),
+    (
+        "soylent",
+        "Soylent",
+        "smb",
+        40_000,
+        "2026-07-31",
+        "churned",
+        None,
+        {
+            "thorn": ("procurement", [7, 6, 5, 5, 4]),
+            "sol": ("end_user", [9, 9, 10, 9, 9]),
+            "tab": ("end_user", [10, 9, 9, 10, 9]),
+        },
+    ),
+)
 
 
 def _account(account_id: str, name: str, segment: str, renewal: str, value: float) -> dict[str, Any]:
@@ -113,8 +194,36 @@ def events() -> list[dict[str, Any]]:
         _answer("umbrella", "alice", "2026-10-20T10:00:00Z", 2),
         _answer("umbrella", "carlos", "2026-10-21T10:00:00Z", 10),
     ]
+    for account_id, name, segment, value, renewal, outcome, renewed_to, people in PAST:
+        out += _past(account_id, name, segment, value, renewal, outcome, renewed_to, people)
     cut = datetime.fromisoformat(CUT)
     return [e for e in out if _at(e) < cut]
+
+
+def _past(
+    account_id: str,
+    name: str,
+    segment: str,
+    value: float,
+    renewal: str,
+    outcome: str,
+    renewed_to: str | None,
+    people: dict[str, tuple[str, list[int | None]]],
+) -> list[dict[str, Any]]:
+    """An account surveyed monthly from February up to its renewal, then its outcome (and next renewal)."""
+    out = [_account(account_id, name, segment, renewal, value)]
+    for n, (person, (role, scores)) in enumerate(sorted(people.items())):
+        out.append(_person(account_id, person, role))
+        out += [
+            _answer(account_id, person, f"2026-{month + 2:02d}-{10 + n:02d}T10:00:00Z", score)
+            for month, score in enumerate(scores)
+            if score is not None
+        ]
+    moment = _moment(account_id, "renewal_outcome", f"{renewal}T12:00:00Z")
+    out.append({**moment, "attributes": {"outcome": outcome}})
+    if renewed_to is not None:
+        out.append({**_account(account_id, name, segment, renewed_to, value), "occurred_at": f"{renewal}T13:00:00Z"})
+    return out
 
 
 def _at(event: dict[str, Any]) -> datetime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import xml.etree.ElementTree as ET  # our own SVG, not untrusted input
 from dataclasses import dataclass
@@ -10,7 +11,15 @@ from datetime import UTC, date, datetime
 import pytest
 
 from services.analyzer.dashboard import charts
-from services.analyzer.dashboard.figures import amount, day_count, days_to_renewal, label, nps_series, signed
+from services.analyzer.dashboard.figures import (
+    amount,
+    day_count,
+    days_to_renewal,
+    label,
+    nps_series,
+    percent,
+    signed,
+)
 from services.analyzer.dashboard.markup import Markup, escape, join, render
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -108,6 +117,109 @@ def test_the_gap_chart_draws_both_sides_and_the_gap_only_when_both_exist() -> No
     assert [c.get("cx") for c in support.findall(f"{SVG}circle")] == ["208.5", "384.0"]
 
 
+def rules_chart(base_rate: float | None = 0.4) -> ET.Element:
+    points = [
+        charts.RulePoint("renewal_risk", 0.8, 0.6, emphasised=True),
+        charts.RulePoint("nps_below_0", 0.8, 0.6),  # at the same place as the recommended rule
+        charts.RulePoint("nps_below_-20", 0.8, 0.6),
+        charts.RulePoint('<script>alert("x")</script>', 0.5, 1.0),
+        charts.RulePoint("never_flags", None, 0.0),
+    ]
+    return ET.fromstring(  # noqa: S314
+        charts.precision_recall_chart(points, base_rate=base_rate, label="Rules & recall", width=400, height=300)
+    )
+
+
+def rule_groups(root: ET.Element) -> dict[str, ET.Element]:
+    return {g.get("data-rule") or "": g for g in root.iter(f"{SVG}g") if "rule-point" in (g.get("class") or "")}
+
+
+def test_the_precision_recall_chart_draws_one_labelled_dot_per_measured_rule() -> None:
+    root = rules_chart()
+    assert root.tag == f"{SVG}svg"
+    assert root.get("aria-label") == "Rules & recall"
+    groups = rule_groups(root)
+    assert set(groups) == {"renewal_risk", "nps_below_0", "nps_below_-20", '<script>alert("x")</script>'}
+    assert "never_flags" not in ET.tostring(root, encoding="unicode"), "a rule without a precision is not drawn"
+    for name, group in groups.items():
+        assert group.findtext(f"{SVG}text") == name
+        assert (group.findtext(f"{SVG}title") or "").startswith(f"{name}: precision ")
+    # x: 56 .. 384 over recall 0 .. 1; y: 254 (0) .. 16 (1).
+    dot = groups["renewal_risk"].find(f"{SVG}circle[@class='rule-dot']")
+    assert dot is not None
+    assert (dot.get("cx"), dot.get("cy")) == ("252.8", "63.6")
+    assert groups["renewal_risk"].findtext(f"{SVG}title") == "renewal_risk: precision 80%, recall 60%"
+
+
+def test_the_recommended_rule_is_emphasised_and_drawn_on_top() -> None:
+    root = rules_chart()
+    groups = rule_groups(root)
+    recommended = groups["renewal_risk"]
+    assert recommended.get("class") == "rule-point recommended"
+    assert all(g.get("class") == "rule-point" for name, g in groups.items() if name != "renewal_risk")
+    assert recommended.find(f"{SVG}circle[@class='rule-ring']") is not None
+    radius = {name: float(g.find(f"{SVG}circle[@class='rule-dot']").get("r", "0")) for name, g in groups.items()}  # type: ignore[union-attr]
+    assert radius["renewal_risk"] > radius["nps_below_0"]
+    drawn = [g.get("data-rule") for g in root.iter(f"{SVG}g") if "rule-point" in (g.get("class") or "")]
+    assert drawn[-1] == "renewal_risk", "the emphasised dot comes last, above the others at its place"
+
+
+def test_labels_of_rules_at_one_place_do_not_overlap() -> None:
+    groups = rule_groups(rules_chart())
+    baselines = []
+    for name in ("renewal_risk", "nps_below_0", "nps_below_-20"):
+        text = groups[name].find(f"{SVG}text")
+        assert text is not None
+        baselines.append(float(text.get("y") or 0))
+    assert baselines[0] < baselines[1] < baselines[2], "the recommended rule's label first, the others below"
+    assert min(b - a for a, b in itertools.pairwise(baselines)) >= 12
+
+
+def test_the_base_rate_is_a_dashed_line_at_its_precision() -> None:
+    root = rules_chart(base_rate=0.25)
+    base = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "base-rate")
+    line = base.find(f"{SVG}line")
+    assert line is not None
+    assert line.get("class") == "base-rate-line"  # dashed by the stylesheet
+    assert line.get("y1") == line.get("y2") == "194.5"
+    assert base.findtext(f"{SVG}text") == "base rate 25%"
+    assert not [g for g in rules_chart(base_rate=None).iter(f"{SVG}g") if g.get("class") == "base-rate"]
+
+
+def test_rule_names_cannot_inject_markup_into_the_chart() -> None:
+    svg = charts.precision_recall_chart(
+        [charts.RulePoint('x" onmouseover="y', 0.5, 0.5), charts.RulePoint("<script>", 0.2, 0.2, emphasised=True)],
+        base_rate=0.1,
+        label='<b>"chart"</b>',
+    )
+    assert "<script>" not in svg
+    assert "&lt;script&gt;" in svg
+    assert 'onmouseover="y' not in svg
+    assert "<b>" not in svg
+    ET.fromstring(svg)  # noqa: S314
+
+
+@pytest.mark.parametrize(
+    ("value", "cls", "x", "width"),
+    [
+        (None, "zero", "60.0", "0.0"),
+        (0.0, "zero", "60.0", "0.0"),
+        (1.0, "up", "60.0", "30.0"),
+        (-2.0, "down", "0.0", "60.0"),
+        (9.0, "up", "60.0", "60.0"),
+    ],
+)
+def test_a_diverging_bar_grows_right_for_positive_and_left_for_negative(
+    value: float | None, cls: str, x: str, width: str
+) -> None:
+    root = ET.fromstring(  # noqa: S314
+        charts.diverging_bar(value, maximum=2.0)
+    )
+    assert root.get("class") == f"bar diverging {cls}"
+    fill = next(r for r in root.findall(f"{SVG}rect") if r.get("class") == "bar-fill")
+    assert (fill.get("x"), fill.get("width")) == (x, width)
+
+
 @pytest.mark.parametrize(("value", "width"), [(None, "0.0"), (0.0, "0.0"), (1.0, "36.0"), (2.0, "72.0"), (5.0, "72.0")])
 def test_a_bar_fills_its_share_of_the_maximum(value: float | None, width: str) -> None:
     root = ET.fromstring(  # noqa: S314
@@ -167,5 +279,6 @@ def test_figures_for_people() -> None:
     ]
     assert (signed(0.4812), signed(-0.04), signed(12.5, 0), signed(None)) == ("+0.48", "-0.04", "+12", "\N{EN DASH}")
     assert (amount(120000), amount(1234.5), amount(None)) == ("120,000", "1,234.50", "\N{EN DASH}")
+    assert (percent(0.4449), percent(0.05, 1), percent(1.0), percent(None)) == ("44%", "5.0%", "100%", "\N{EN DASH}")
     assert (label("executive_sponsor"), label("it"), label("all")) == ("Executive sponsor", "IT", "All answers")
     assert re.fullmatch(r"[A-Z].*", label("support_close"))

@@ -6,6 +6,7 @@ processing, so the figures are the ones the JSON API serves.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,8 +17,11 @@ import httpx
 import pytest
 
 from services.analyzer.app import create_app
+from services.analyzer.dashboard.figures import label, percent, plain, signed
+from services.analyzer.dashboard.pages import whole
 from services.analyzer.dashboard.session import COOKIE_NAME, LOGIN_COOKIE_NAME
 from tests.analyzer.helpers import apply_all, sessions_for
+from tests.dashboard import scenario
 from tests.factories import (
     ANALYZER_KEY,
     auth,
@@ -70,7 +74,7 @@ async def test_every_page_sends_a_stranger_to_the_login_page_and_back_afterwards
     async with sessions_for(database_url) as sessions:
         await apply_all(sessions, divided())
     async with dashboard(database_url) as client:
-        for path in ("/dashboard", "/dashboard/accounts/acme?bucket=day", "/dashboard/alerts"):
+        for path in ("/dashboard", "/dashboard/accounts/acme?bucket=day", "/dashboard/alerts", "/dashboard/backtest"):
             answer = await client.get(path)
             assert answer.status_code == 303, path
             assert answer.headers["location"] == f"/dashboard/login?{urlencode({'next': path})}", path
@@ -161,7 +165,7 @@ async def test_pages_escape_what_events_carry_and_forbid_scripts(database_url: s
         await apply_all(sessions, divided(name=HOSTILE))
     async with dashboard(database_url) as client:
         await sign_in(client)
-        for path in ("/dashboard", "/dashboard/accounts/acme", "/dashboard/alerts"):
+        for path in ("/dashboard", "/dashboard/accounts/acme", "/dashboard/alerts", "/dashboard/backtest"):
             page = await client.get(path)
             assert page.status_code == 200, path
             assert "<script" not in page.text, path
@@ -237,3 +241,151 @@ async def test_the_assets_come_from_the_analyzer(sqlite_url: str, name: str) -> 
         assert (await client.get("/dashboard/static/..%2Fsession.py")).status_code == 404
         html = (await client.get("/dashboard/login")).text
         assert not re.search(r'(src|href)="(https?:)?//', html), "no asset from another origin"
+
+
+async def load_portfolio(database_url: str) -> None:
+    """The browser test's portfolio (tests/dashboard/scenario.py), a month at a time as the live test sends it."""
+    async with sessions_for(database_url) as sessions:
+        for month in scenario.by_month(scenario.events()):
+            await apply_all(sessions, month)
+
+
+def field(page: str, row: str, name: str) -> str:
+    """The text of ``data-field="name"`` in the table row whose opening tag contains ``row``."""
+    match = re.search(rf"<tr {re.escape(row)}[^>]*>(?:(?!</tr>).)*?data-field=\"{name}\"[^>]*>([^<]*)<", page, re.S)
+    assert match, f"no {name} in row {row}"
+    return html.unescape(match.group(1))
+
+
+async def test_the_accounts_show_risk_and_value_at_risk_and_sort_by_them_as_the_api_does(database_url: str) -> None:
+    await load_portfolio(database_url)
+    async with dashboard(database_url) as client:
+        await sign_in(client)
+        for order, title in (
+            ("divergence", "Accounts by divergence"),
+            ("risk", "Accounts by renewal risk"),
+            ("value_at_risk", "Accounts by value at risk"),
+        ):
+            listed = (await client.get("/v1/accounts", params={"order": order}, headers=auth(ANALYZER_KEY))).json()
+            page = (await client.get("/dashboard", params={"order": order})).text
+            assert re.findall(r'<tr data-account="([^"]+)"', page) == [a["account_id"] for a in listed], order
+            assert f'<h2 id="accounts-title">{title}</h2>' in page
+            assert re.search(rf'id="sort-{order}" class="sort active"', page), "the active order is marked"
+            for account in listed:
+                row = f'data-account="{account["account_id"]}"'
+                assert field(page, row, "risk") == percent(account["risk"])
+                assert field(page, row, "value_at_risk") == whole(account["value_at_risk"])
+        assert any(a["risk"] is None for a in listed), "an account without answers has no risk: a dash"
+        default = (await client.get("/dashboard")).text
+        assert 'href="/dashboard?order=risk" id="sort-risk"' in default
+        assert 'href="/dashboard?order=value_at_risk" id="sort-value_at_risk"' in default
+        assert 'href="/dashboard" id="sort-divergence" class="sort active"' in default
+        segment = (await client.get("/dashboard", params={"segment": "enterprise", "order": "risk"})).text
+        assert 'href="/dashboard?order=value_at_risk&amp;segment=enterprise"' in segment, "sorting keeps the segment"
+        assert (await client.get("/dashboard", params={"order": "nonsense"})).status_code == 422
+
+
+async def test_the_account_page_shows_the_renewal_risk_its_factors_and_who_decides(database_url: str) -> None:
+    await load_portfolio(database_url)
+    async with dashboard(database_url) as client:
+        view = (await client.get("/v1/accounts/stark", headers=auth(ANALYZER_KEY))).json()
+        await sign_in(client)
+        page = (await client.get("/dashboard/accounts/stark")).text
+    risk = view["risk"]
+    assert risk["reasons"], "the scenario must give the account reasons for this test to mean anything"
+    probability = re.search(r'id="risk-probability">([^<]*)<', page)
+    assert probability
+    assert probability.group(1) == percent(risk["probability"])
+    assert f'id="risk-model">{risk["model_version"]}<' in page
+    assert f"<dd>{label(risk['lowest_decision_role'])}</dd>" in page
+    shown = re.findall(r'<tr data-factor="([^"]+)" class="([^"]*)"', page)
+    assert [name for name, _ in shown][: len(risk["reasons"])] == risk["reasons"], "the reasons first, in order"
+    assert {name for name, cls in shown if cls == "reason"} == set(risk["reasons"])
+    assert {name for name, _ in shown} == {f["name"] for f in risk["factors"]}
+    for factor in risk["factors"]:
+        row = f'data-factor="{factor["name"]}"'
+        assert field(page, row, "value") == f"{factor['value']:.2f}"
+        contribution = factor["contribution"] if abs(factor["contribution"]) >= 0.005 else 0.0
+        assert field(page, row, "contribution") == signed(contribution)
+    for person in view["stakeholders"]:
+        row = f'data-stakeholder="{person["stakeholder_id"]}"'
+        opening = re.search(rf"<tr {row}[^>]*>(?:(?!</tr>).)*</tr>", page, re.S)
+        assert opening
+        assert ("badge-decides" in opening.group(0)) is person["decision_maker"], person["stakeholder_id"]
+        assert field(page, row, "position") == signed(person["position"])
+        if person["se"] is not None and person["position"] is not None:
+            assert field(page, row, "se") == "\N{PLUS-MINUS SIGN} " + plain(person["se"])
+    assert any(p["decision_maker"] for p in view["stakeholders"])
+    assert any(not p["decision_maker"] for p in view["stakeholders"])
+
+
+async def test_an_account_never_evaluated_has_no_risk_in_the_list(sqlite_url: str) -> None:
+    async with sessions_for(sqlite_url) as sessions:
+        await apply_all(sessions, [create_account(account_id="quiet", annual_value=10_000), *divided()])
+    async with dashboard(sqlite_url) as client:
+        await sign_in(client)
+        listed = (await client.get("/dashboard", params={"order": "value_at_risk"})).text
+    assert re.findall(r'<tr data-account="([^"]+)"', listed) == ["acme", "quiet"], "no risk yet: last"
+    assert field(listed, 'data-account="quiet"', "risk") == "\N{EN DASH}"
+    assert field(listed, 'data-account="quiet"', "value_at_risk") == "\N{EN DASH}"
+    assert field(listed, 'data-account="acme"', "value_at_risk") == "\N{EN DASH}", "no annual value"
+    assert field(listed, 'data-account="acme"', "risk").endswith("%")
+
+
+async def test_the_backtest_page_shows_the_api_backtest_with_the_recommended_rule_and_calibration(
+    database_url: str,
+) -> None:
+    await load_portfolio(database_url)
+    async with dashboard(database_url) as client:
+        await sign_in(client)
+        for lookback in (180, 90):
+            params = {"lookback_days": lookback}
+            api = (await client.get("/v1/backtest", params=params, headers=auth(ANALYZER_KEY))).json()
+            answer = await client.get("/dashboard/backtest", params=params if lookback != 180 else None)
+            assert answer.status_code == 200
+            assert "script-src" not in answer.headers["content-security-policy"]
+            page = answer.text
+            assert api["renewals"] == len(scenario.PAST), "every past renewal of the scenario is scored"
+            assert f"flags counted in the {lookback} days before it" in page
+            assert re.findall(r'<tr data-rule="([^"]+)"', page) == [r["rule"] for r in api["rules"]]
+            for rule in api["rules"]:
+                row = f'data-rule="{rule["rule"]}"'
+                assert field(page, row, "precision") == percent(rule["precision"])
+                assert field(page, row, "recall") == percent(rule["recall"])
+                for name in ("flagged", "caught", "false_alarms", "missed"):
+                    assert field(page, row, name) == str(rule[name])
+            recommended = api["recommended"]
+            assert f'<tr data-rule="{recommended}" class="recommended">' in page
+            assert page.count('class="recommended"') == 1
+            # The chart: one dot per rule with both figures, the recommended one emphasised.
+            chart = re.search(r'<div class="chart-wrap pr-wrap" id="pr-chart">(<svg.*?</svg>)</div>', page, re.S)
+            assert chart
+            svg = chart.group(1)
+            measured = [r["rule"] for r in api["rules"] if r["precision"] is not None and r["recall"] is not None]
+            assert sorted(re.findall(r'<g class="rule-point[^"]*" data-rule="([^"]+)"', svg)) == sorted(measured)
+            assert re.findall(r'<g class="rule-point recommended" data-rule="([^"]+)"', svg) == [recommended]
+            base_rate = api["bad_outcomes"] / api["renewals"]
+            assert f"base rate {percent(base_rate)}" in svg
+            # The calibration: one row per group of the endpoint's.
+            groups = api["calibration"]["groups"]
+            assert groups, "the scenario's accounts have a risk 90 days before their renewal"
+            assert len(re.findall(r'<tr data-group="', page)) == len(groups)
+            for n, group in enumerate(groups, start=1):
+                assert field(page, f'data-group="{n}"', "predicted") == percent(group["predicted"], 1)
+                assert field(page, f'data-group="{n}"', "observed") == percent(group["observed"], 1)
+            assert re.search(rf'id="brier">{re.escape(plain(api["calibration"]["brier"], 3))}<', page)
+        assert (await client.get("/dashboard/backtest", params={"lookback_days": 0})).status_code == 422
+        nav = (await client.get("/dashboard")).text
+        assert '<a href="/dashboard/backtest" class="">Backtest</a>' in nav
+
+
+async def test_the_backtest_page_without_renewals_draws_no_chart(sqlite_url: str) -> None:
+    async with sessions_for(sqlite_url) as sessions:
+        await apply_all(sessions, divided())
+    async with dashboard(sqlite_url) as client:
+        await sign_in(client)
+        page = (await client.get("/dashboard/backtest")).text
+    assert 'id="pr-chart-empty"' in page
+    assert '<svg class="chart pr-chart"' not in page
+    assert "No prediction yet" in page
+    assert '<tr data-rule="renewal_risk" class="recommended">' in page

@@ -2,7 +2,8 @@
 
 Debian's Chromium and its WebDriver (``deploy/local/ensure-chromium.sh`` installs them; set
 ``DASHBOARD_TEST_CHROME`` / ``DASHBOARD_TEST_CHROMEDRIVER`` to use others) drive the pages as a
-person would: sign in, read the figures, acknowledge an alert, sign out. Every figure shown is
+person would: sign in, read the figures, sort the accounts by risk, read the backtest, acknowledge
+an alert, sign out. Every figure shown is
 compared with what the JSON API serves. Screenshots go to the test's tmp dir, and also to
 ``$DASHBOARD_SCREENSHOTS`` when set (``python -m bench.screenshots`` sets it to ``docs/images``).
 """
@@ -27,7 +28,8 @@ from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from services.analyzer.dashboard.figures import RISK_TYPES, amount, plain, signed
+from services.analyzer.dashboard.figures import RISK_TYPES, amount, percent, plain, signed
+from services.analyzer.dashboard.pages import whole
 from shared.settings import Topics
 from tests.dashboard import scenario
 from tests.e2e.test_pipeline import analyzer_process, applied, post_batch
@@ -71,7 +73,9 @@ def text(driver: WebDriver, selector: str) -> str:
 def screenshot(driver: WebDriver, path: Path, *, most: int = 4000) -> None:
     """The whole page (up to ``most`` pixels high) as a PNG."""
     height = int(driver.execute_script("return document.documentElement.scrollHeight"))
-    driver.set_window_size(WIDTH, min(height, most))
+    # The window's size counts the browser's own frame: add it, so the page's last rows are in the picture.
+    frame = int(driver.execute_script("return window.outerHeight - window.innerHeight"))
+    driver.set_window_size(WIDTH, min(height, most) + frame)
     driver.save_screenshot(str(path))
     driver.set_window_size(WIDTH, 1000)
     copies = os.environ.get("DASHBOARD_SCREENSHOTS")
@@ -159,6 +163,15 @@ async def test_the_dashboard_shows_the_api_figures_and_acknowledges_an_alert(
             row = f'#stakeholders tr[data-stakeholder="{person["stakeholder_id"]}"]'
             assert text(browser, f'{row} [data-field="position"]') == signed(person["position"])
             assert text(browser, f'{row} [data-field="confidence"]') == plain(person["confidence"])
+            decides = browser.find_elements(By.CSS_SELECTOR, f"{row} .badge-decides")
+            assert bool(decides) is person["decision_maker"], person["stakeholder_id"]
+        # The renewal risk: its probability, model version and factors, the reasons first.
+        risk = divided["risk"]
+        assert text(browser, "#risk-probability") == percent(risk["probability"])
+        assert text(browser, "#risk-model") == risk["model_version"]
+        factors = browser.find_elements(By.CSS_SELECTOR, "#risk-factors tbody tr")
+        assert len(factors) == len(risk["factors"])
+        assert [f.get_attribute("data-factor") for f in factors][: len(risk["reasons"])] == risk["reasons"]
         chart = browser.find_element(By.CSS_SELECTOR, "#positions-chart svg")
         drawn = {s.get_attribute("textContent") for s in chart.find_elements(By.CSS_SELECTOR, "g.series > title")}
         assert {"Account mean", "Procurement", "IT"} <= drawn
@@ -187,11 +200,47 @@ async def test_the_dashboard_shows_the_api_figures_and_acknowledges_an_alert(
             value = details[account["account_id"]]["annual_value"]
             assert text(browser, f'{row} [data-field="annual_value"]') == amount(value)
             days_between(account["renewal_date"], text(browser, f'{row} [data-field="days_to_renewal"]'), before, after)
+            assert text(browser, f'{row} [data-field="risk"]') == percent(account["risk"])
+            assert text(browser, f'{row} [data-field="value_at_risk"]') == whole(account["value_at_risk"])
         at_risk = {a["account_id"] for a in alerts if a["status"] in OPEN and a["type"] in RISK_TYPES}
         assert len(at_risk) >= 2, "the scenario must put several accounts at risk for this test to mean anything"
         assert text(browser, "#value-at-risk") == amount(sum(details[a]["annual_value"] for a in at_risk))
         assert text(browser, "#total-value") == amount(sum(d["annual_value"] for d in details.values()))
         screenshot(browser, tmp_path / "dashboard-accounts.png")
+
+        # Sorted by renewal risk (a click on the column's header): the order of GET /v1/accounts?order=risk.
+        by_risk = await api(analyzer, "/v1/accounts", order="risk")
+        browser.find_element(By.ID, "sort-risk").click()
+        wait_for(browser, lambda d: "order=risk" in d.current_url, "the accounts by risk")
+        assert text(browser, "#accounts-title") == "Accounts by renewal risk"
+        rows = browser.find_elements(By.CSS_SELECTOR, "#accounts tbody tr")
+        assert [r.get_attribute("data-account") for r in rows] == [a["account_id"] for a in by_risk]
+
+        # The backtest: the rules of GET /v1/backtest, the recommended one emphasised on the chart.
+        backtest = await api(analyzer, "/v1/backtest")
+        assert backtest["renewals"] == len(scenario.PAST)
+        browser.find_element(By.LINK_TEXT, "Backtest").click()
+        wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#pr-chart svg"), "the backtest chart")
+        chart = browser.find_element(By.CSS_SELECTOR, "#pr-chart svg")
+        dots = chart.find_elements(By.CSS_SELECTOR, "g.rule-point")
+        measured = {r["rule"] for r in backtest["rules"] if r["precision"] is not None and r["recall"] is not None}
+        assert {d.get_attribute("data-rule") for d in dots} == measured
+        emphasised = chart.find_elements(By.CSS_SELECTOR, "g.rule-point.recommended")
+        assert [d.get_attribute("data-rule") for d in emphasised] == [backtest["recommended"]]
+        assert chart.find_elements(By.CSS_SELECTOR, "g.base-rate line.base-rate-line")
+        for rule in backtest["rules"]:
+            row = f'#rules tr[data-rule="{rule["rule"]}"]'
+            assert text(browser, f'{row} [data-field="precision"]') == percent(rule["precision"])
+            assert text(browser, f'{row} [data-field="recall"]') == percent(rule["recall"])
+        assert (
+            browser.find_element(By.CSS_SELECTOR, f'#rules tr[data-rule="{backtest["recommended"]}"]').get_attribute(
+                "class"
+            )
+            == "recommended"
+        )
+        groups = backtest["calibration"]["groups"]
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#calibration tbody tr")) == len(groups)
+        screenshot(browser, tmp_path / "dashboard-backtest.png")
 
         # Acknowledge an alert from the alerts page: the JSON API shows the change.
         target = next(a for a in alerts if a["account_id"] == scenario.DIVIDED and a["status"] == "open")

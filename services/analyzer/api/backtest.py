@@ -7,6 +7,7 @@ from typing import Annotated, Final
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.backtest.calibration import Calibration, calibrate
 from services.analyzer.backtest.rules import RECOMMENDED, SCORED_ALERTS, Backtest, run_backtest
@@ -169,6 +170,24 @@ async def backtest(
     """Over the stored ``renewal_outcome`` moments: how many churned or downsized accounts each rule
     flagged in the lookback window before the renewal, its precision, recall, false alarms and median
     lead time; the divergence alerts beside the classic account-NPS rules (below 0, below -20)."""
+    horizon = request.app.state.assessor.config.thresholds.risk_horizon
+    return await compute(
+        session, lookback=timedelta(days=lookback_days), horizon=horizon, account_prefix=account_prefix, detail=detail
+    )
+
+
+async def compute(
+    session: AsyncSession,
+    *,
+    lookback: timedelta,
+    horizon: timedelta,
+    account_prefix: str | None = None,
+    detail: bool = False,
+) -> BacktestView:
+    """The backtest over what the analyzer stored: the endpoint's answer (the dashboard shows it too).
+
+    ``horizon``: how long before each renewal the risk's prediction was read (``risk_horizon``).
+    """
     outcomes = await stored.renewal_outcomes(session, account_prefix=account_prefix)
     alerts = await stored.alert_spans(session, SCORED_ALERTS, account_prefix=account_prefix)
     answers = await stored.client_nps_answers(session, account_prefix=account_prefix)
@@ -176,7 +195,7 @@ async def backtest(
         ((o.account_id, o.at, o.outcome) for o in outcomes),
         ((a.account_id, a.type, a.opened_as_of, a.closed_as_of) for a in alerts),
         ((n.account_id, NpsAnswer(n.stakeholder_id, n.at, n.event_id, n.score)) for n in answers),
-        timedelta(days=lookback_days),
+        lookback,
     )
     known = {(r.account_id, _utc(r.at)): r.bad for r in result.renewals}
     pairs = [
@@ -184,7 +203,6 @@ async def backtest(
         for p in await stored.risk_predictions(session, account_prefix=account_prefix)
         if (p.account_id, _utc(p.renewal_at)) in known
     ]
-    horizon = request.app.state.assessor.config.thresholds.risk_horizon
     return view(
         result, account_prefix=account_prefix, detail=detail, calibration=calibration_view(calibrate(pairs), horizon)
     )

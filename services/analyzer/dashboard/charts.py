@@ -1,9 +1,10 @@
 """Inline SVG charts drawn on the server: series in, SVG markup out.
 
 Pure functions with no I/O and no JavaScript: a time chart (lines over dates with markers on the
-time axis), a gap chart (two positions per row joined by a line) and a small bar. Colours come from
-CSS classes, so the charts follow the stylesheet and need no inline styles (the dashboard's content
-security policy forbids them). Every label is escaped.
+time axis), a gap chart (two positions per row joined by a line), a precision-recall chart (one
+labelled dot per rule, a dashed line at the base rate), a small bar and a bar either side of zero.
+Colours come from CSS classes, so the charts follow the stylesheet and need no inline styles (the
+dashboard's content security policy forbids them). Every label is escaped.
 """
 
 from __future__ import annotations
@@ -59,6 +60,16 @@ class GapRow:
     label: str
     client: float | None
     supplier: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class RulePoint:
+    """One rule of a precision-recall chart (None: not measured, the rule is not drawn)."""
+
+    label: str
+    precision: float | None
+    recall: float | None
+    emphasised: bool = False
 
 
 def css_class(name: str) -> str:
@@ -297,4 +308,177 @@ def bar(value: float | None, *, maximum: float, css: str = "bar", width: int = 7
         h=height,
         r=height / 2,
         fill=_num(width * share),
+    )
+
+
+_CHAR_WIDTH = 6.3  # px per character of an 11px label, a little wide: labels are kept apart by estimate
+_LINE = 14.0  # px from one label's baseline to the next
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:.0f}%"
+
+
+@dataclass(frozen=True, slots=True)
+class _Spot:
+    """A dot to label: its centre, its text, how far from the centre the text starts, whether it goes first."""
+
+    x: float
+    y: float
+    text: str
+    gap: float = 10.0
+    first: bool = False
+
+
+Box = tuple[float, float, float, float]  # x0, x1, top, bottom
+
+
+def _label_boxes(
+    spots: Sequence[_Spot], *, right_edge: float, bottom_edge: float, taken: Sequence[Box] = ()
+) -> list[tuple[float, float, str]]:
+    """Where each dot's label goes: ``(x, baseline, text-anchor)``, right of the dot (left of it near the
+    right edge), moved down (and, with no room below, up) past the labels already placed and the boxes
+    ``taken``, so that no two overlap. Top to bottom; at one place, the ``first`` dot's label first."""
+    placed: list[Box] = list(taken)
+    out: list[tuple[float, float, str]] = [(0.0, 0.0, "start")] * len(spots)
+    for index in sorted(range(len(spots)), key=lambda i: (round(spots[i].y), not spots[i].first, spots[i].x)):
+        spot = spots[index]
+        size = len(spot.text) * _CHAR_WIDTH
+        anchor = "start" if spot.x + spot.gap + size <= right_edge else "end"
+        x0 = spot.x + spot.gap if anchor == "start" else spot.x - spot.gap - size
+        baseline = spot.y + 4
+
+        def clash(b: float, x0: float = x0, size: float = size) -> Box | None:
+            return next((p for p in placed if x0 < p[1] and p[0] < x0 + size and b - 10 < p[3] and p[2] < b + 2), None)
+
+        while (hit := clash(baseline)) is not None and hit[3] + _LINE - 2 <= bottom_edge:
+            baseline = hit[3] + _LINE - 2
+        while (hit := clash(baseline)) is not None:  # no room below: above what is in the way
+            baseline = hit[2] - 4
+        placed.append((x0, x0 + size, baseline - 10, baseline + 2))
+        out[index] = (x0 if anchor == "start" else x0 + size, baseline, anchor)
+    return out
+
+
+def precision_recall_chart(
+    points: Sequence[RulePoint],
+    *,
+    base_rate: float | None,
+    label: str,
+    width: int = 560,
+    height: int = 380,
+) -> Markup:
+    """Each rule as a dot at (recall, precision), labelled, the emphasised one larger and ringed, with a
+    dashed line at the base rate: the precision of flagging every renewal, which a rule must beat."""
+    left, right, top, bottom = 56, 16, 16, 46
+    x = Linear((0.0, 1.0), (left, width - right))
+    y = Linear((0.0, 1.0), (height - bottom, top))
+    parts: list[Markup] = []
+    for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
+        parts.append(
+            render(
+                '<line class="grid" x1="{x1}" x2="{x2}" y1="{y}" y2="{y}"/>'
+                '<text class="tick" x="{tx}" y="{ty}" text-anchor="end">{text}</text>'
+                '<line class="grid grid-x" x1="{x}" x2="{x}" y1="{y1}" y2="{y2}"/>'
+                '<text class="tick" x="{x}" y="{bx}" text-anchor="middle">{text}</text>',
+                x1=left,
+                x2=width - right,
+                y=_num(y(tick)),
+                tx=left - 6,
+                ty=_num(y(tick) + 4),
+                x=_num(x(tick)),
+                y1=top,
+                y2=height - bottom,
+                bx=height - bottom + 16,
+                text=_percent(tick),
+            )
+        )
+    parts.append(
+        render(
+            '<text class="axis-title" x="{x}" y="{y}" text-anchor="middle">Recall: share of bad renewals flagged</text>'
+            '<text class="axis-title" x="{tx}" y="{ty}" text-anchor="middle" transform="rotate(-90 {tx} {ty})">'
+            "Precision: flagged that went badly</text>",
+            x=_num((left + width - right) / 2),
+            y=height - 8,
+            tx=14,
+            ty=_num((top + height - bottom) / 2),
+        )
+    )
+    taken: list[Box] = []
+    if base_rate is not None and 0.0 <= base_rate <= 1.0:
+        text = f"base rate {_percent(base_rate)}"
+        baseline = y(base_rate) + (14 if base_rate > 0.9 else -5)
+        taken.append((width - right - len(text) * _CHAR_WIDTH, width - right, baseline - 10, baseline + 2))
+        parts.append(
+            render(
+                '<g class="base-rate"><title>{title}</title>'
+                '<line class="base-rate-line" x1="{x1}" x2="{x2}" y1="{y}" y2="{y}"/>'
+                '<text class="base-rate-label" x="{x2}" y="{ty}" text-anchor="end">{text}</text></g>',
+                title=f"Base rate {_percent(base_rate)}: the precision of flagging every renewal",
+                x1=left,
+                x2=width - right,
+                y=_num(y(base_rate)),
+                ty=_num(baseline),
+                text=text,
+            )
+        )
+    drawn = [p for p in points if p.precision is not None and p.recall is not None]
+    # The emphasised dot last, on top of any other at the same place; its label first, nearest to it.
+    drawn.sort(key=lambda p: p.emphasised)
+    spots = [
+        _Spot(x(p.recall or 0.0), y(p.precision or 0.0), p.label, 15.0 if p.emphasised else 9.0, p.emphasised)
+        for p in drawn
+    ]
+    # No label over a dot (nor over the emphasised dot's ring).
+    taken += [(s.x - s.gap + 3, s.x + s.gap - 3, s.y - s.gap + 3, s.y + s.gap - 3) for s in spots]
+    labels = _label_boxes(spots, right_edge=width - right, bottom_edge=height - bottom - 4, taken=taken)
+    for point, spot, (lx, ly, anchor) in zip(drawn, spots, labels, strict=True):
+        cx, cy = spot.x, spot.y
+        ring = render('<circle class="rule-ring" cx="{x}" cy="{y}" r="11"/>', x=_num(cx), y=_num(cy))
+        parts.append(
+            render(
+                '<g class="{cls}" data-rule="{rule}"><title>{title}</title>{ring}'
+                '<circle class="rule-dot" cx="{x}" cy="{y}" r="{r}"/>'
+                '<text class="rule-label" x="{lx}" y="{ly}" text-anchor="{anchor}">{rule}</text></g>',
+                cls="rule-point recommended" if point.emphasised else "rule-point",
+                rule=point.label,
+                title=f"{point.label}: precision {_percent(point.precision or 0.0)},"
+                f" recall {_percent(point.recall or 0.0)}",
+                ring=ring if point.emphasised else Markup(""),
+                x=_num(cx),
+                y=_num(cy),
+                r=7 if point.emphasised else 5,
+                lx=_num(lx),
+                ly=_num(ly),
+                anchor=anchor,
+            )
+        )
+    return render(
+        '<svg class="chart pr-chart" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{label}"'
+        ' xmlns="http://www.w3.org/2000/svg">{body}</svg>',
+        w=width,
+        h=height,
+        label=label,
+        body=join(parts),
+    )
+
+
+def diverging_bar(value: float | None, *, maximum: float, width: int = 120, height: int = 10) -> Markup:
+    """A bar from a middle line: right for a positive ``value`` (class ``up``), left for a negative one
+    (``down``), its length ``value`` as a share of ``maximum`` (nothing drawn for None or 0)."""
+    share = 0.0 if value is None or maximum <= 0 else min(1.0, abs(value) / maximum)
+    half = width / 2
+    length = half * share
+    start = half if (value or 0.0) >= 0 else half - length
+    return render(
+        '<svg class="bar diverging {cls}" viewBox="0 0 {w} {h}" width="{w}" height="{h}" aria-hidden="true"'
+        ' xmlns="http://www.w3.org/2000/svg"><rect class="bar-track" width="{w}" height="{h}" rx="2"/>'
+        '<rect class="bar-fill" x="{x}" width="{fill}" height="{h}" rx="2"/>'
+        '<line class="bar-zero" x1="{mid}" x2="{mid}" y1="0" y2="{h}"/></svg>',
+        cls="up" if (value or 0.0) > 0 else "down" if (value or 0.0) < 0 else "zero",
+        w=width,
+        h=height,
+        x=_num(start),
+        fill=_num(length),
+        mid=_num(half),
     )

@@ -87,6 +87,11 @@ def plain(value: float | None, digits: int = 2) -> str:
     return DASH if value is None else f"{value:.{digits}f}"
 
 
+def percent(value: float | None, digits: int = 0) -> str:
+    """A probability or share in per cent: ``37%``; a dash when missing."""
+    return DASH if value is None else f"{value * 100:.{digits}f}%"
+
+
 def amount(value: float | None) -> str:
     """A contract value with thousands separators (no currency: the events carry none)."""
     if value is None:

@@ -1,4 +1,4 @@
-"""The dashboard's pages as HTML: the layout, login, accounts, one account, alerts, and errors.
+"""The dashboard's pages as HTML: the layout, login, accounts, one account, alerts, the backtest, and errors.
 
 Each page is a function of plain data (gathered by ``routes``) to ``Markup``; every value from the
 database goes through ``render``, which escapes it. Links carry URL-quoted ids.
@@ -6,12 +6,14 @@ database goes through ``render``, which escapes it. Links carry URL-quoted ids.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final, Literal
 from urllib.parse import quote, urlencode
 
+from services.analyzer.api.backtest import BacktestView, CalibrationView
 from services.analyzer.dashboard import charts
 from services.analyzer.dashboard.figures import (
     DASH,
@@ -19,6 +21,7 @@ from services.analyzer.dashboard.figures import (
     day_count,
     days_to_renewal,
     label,
+    percent,
     plain,
     signed,
 )
@@ -26,7 +29,7 @@ from services.analyzer.dashboard.markup import Markup, join, render
 from services.analyzer.dashboard.queries import Portfolio
 from services.analyzer.db.models import AlertRow, JourneyMomentRow
 from services.analyzer.model.history import Bucket, HistoryPoint
-from services.analyzer.schemas import AccountView
+from services.analyzer.schemas import AccountView, RiskView, StakeholderView
 
 BASE = "/dashboard"
 KNOWN_ROLES = frozenset(
@@ -45,6 +48,45 @@ def alerts_href(**query: str | int | None) -> str:
     """The alerts page with the given filters."""
     kept = {k: str(v) for k, v in query.items() if v not in (None, "")}
     return f"{BASE}/alerts?{urlencode(kept)}" if kept else f"{BASE}/alerts"
+
+
+# The orders of GET /v1/accounts the accounts page offers (a column header each).
+AccountOrder = Literal["divergence", "risk", "value_at_risk"]
+DEFAULT_ORDER: Final[AccountOrder] = "divergence"
+LOOKBACKS: Final = (90, 180, 365)  # the lookback windows the backtest page offers
+DEFAULT_LOOKBACK: Final = 180  # GET /v1/backtest's default
+
+
+def accounts_href(*, order: str = DEFAULT_ORDER, segment: str | None = None, offset: int | None = None) -> str:
+    """The accounts page in an order, for a segment, from an offset (each left out at its default)."""
+    kept: dict[str, str] = {}
+    if order != DEFAULT_ORDER:
+        kept["order"] = order
+    if segment:
+        kept["segment"] = segment
+    if offset:
+        kept["offset"] = str(offset)
+    return f"{BASE}?{urlencode(kept)}" if kept else BASE
+
+
+def backtest_href(lookback_days: int = DEFAULT_LOOKBACK) -> str:
+    """The backtest page over a lookback window."""
+    path = f"{BASE}/backtest"
+    return path if lookback_days == DEFAULT_LOOKBACK else f"{path}?{urlencode({'lookback_days': lookback_days})}"
+
+
+def risk_class(probability: float | None, warning: float, critical: float) -> str:
+    """``risk-critical`` or ``risk-warning`` when the probability reaches the renewal_risk alert's levels."""
+    if probability is None:
+        return ""
+    if probability >= critical:
+        return "risk-critical"
+    return "risk-warning" if probability >= warning else ""
+
+
+def whole(value: float | None) -> str:
+    """A money figure rounded to whole units (a risk-weighted value has no meaningful cents)."""
+    return amount(None if value is None else round(value))
 
 
 def role_class(role: str) -> str:
@@ -78,7 +120,11 @@ def layout(title: str, body: Markup, *, csrf: str | None, active: str | None = N
             render(
                 '<a href="{href}" class="{cls}">{text}</a>', href=href, cls="active" if key == active else "", text=text
             )
-            for key, href, text in (("accounts", BASE, "Accounts"), ("alerts", alerts_href(status="open"), "Alerts"))
+            for key, href, text in (
+                ("accounts", BASE, "Accounts"),
+                ("alerts", alerts_href(status="open"), "Alerts"),
+                ("backtest", backtest_href(), "Backtest"),
+            )
         )
         header = render(
             '<header class="topbar"><a class="brand" href="{base}"><img src="{base}/static/favicon.svg" alt=""'
@@ -152,11 +198,13 @@ class AccountRow:
     nps: float | None
     open_alerts: int
     risks: frozenset[str] = frozenset()
+    risk: float | None = None  # renewal-risk probability, as GET /v1/accounts lists it
+    value_at_risk: float | None = None  # risk x annual value
 
 
 @dataclass(frozen=True)
 class AccountsData:
-    """The accounts page: totals, one page of ranked accounts, paging."""
+    """The accounts page: totals, one page of ranked accounts, paging, and the order."""
 
     portfolio: Portfolio
     open_alerts: int
@@ -165,6 +213,29 @@ class AccountsData:
     offset: int
     page_size: int
     segment: str | None = None
+    order: AccountOrder = DEFAULT_ORDER
+    # The renewal_risk alert's levels (THRESHOLDS__RISK_WARNING, __RISK_CRITICAL), to colour the risk.
+    risk_warning: float = 0.44
+    risk_critical: float = 0.6
+
+
+_ORDER_TITLES: Final[dict[str, tuple[str, str]]] = {
+    "divergence": (
+        "Accounts by divergence",
+        "Widest gap between two client roles first. The account mean and NPS are the single scores a CX report"
+        " shows; divergence is what they average away.",
+    ),
+    "risk": (
+        "Accounts by renewal risk",
+        "Highest probability that the next renewal is churned or downsized first (accounts not yet evaluated"
+        " last); open an account for the factors behind it.",
+    ),
+    "value_at_risk": (
+        "Accounts by value at risk",
+        "Largest renewal risk \N{MULTIPLICATION SIGN} annual value first: what the portfolio stands to lose,"
+        " account by account (accounts without a risk or an annual value last).",
+    ),
+}
 
 
 def _risk_badges(risks: frozenset[str]) -> Markup:
@@ -181,7 +252,7 @@ def _risk_badges(risks: frozenset[str]) -> Markup:
 
 
 def accounts_page(data: AccountsData, *, csrf: str) -> Markup:
-    """Headline value at risk, then accounts ranked by divergence."""
+    """Headline value at risk, then accounts ranked by divergence, renewal risk or value at risk."""
     p = data.portfolio
     at_risk_note = f"{p.at_risk_accounts} of {p.accounts} accounts have an open divergence or renewal alert"
     if p.at_risk_without_value:
@@ -216,6 +287,8 @@ def accounts_page(data: AccountsData, *, csrf: str) -> Markup:
                 '<td data-field="renewal_date" class="date">{renewal}</td>'
                 '<td data-field="days_to_renewal" class="{days_cls}">{days}</td>'
                 '<td data-field="annual_value" class="num">{value}</td>'
+                '<td data-field="risk" class="num risk {risk_cls}">{risk}</td>'
+                '<td data-field="value_at_risk" class="num">{var}</td>'
                 '<td data-field="account_mean" class="num">{mean}</td>'
                 '<td data-field="nps" class="num">{nps}</td>'
                 '<td class="divergence"><span data-field="divergence" class="num">{divergence}</span>{bar}</td>'
@@ -230,6 +303,9 @@ def accounts_page(data: AccountsData, *, csrf: str) -> Markup:
                 days_cls="soon" if soon else "",
                 days=DASH if days is None else str(days),
                 value=amount(row.annual_value),
+                risk_cls=risk_class(row.risk, data.risk_warning, data.risk_critical),
+                risk=percent(row.risk),
+                var=whole(row.value_at_risk),
                 mean=signed(row.account_mean),
                 nps=signed(row.nps, 0),
                 divergence=plain(row.divergence),
@@ -240,21 +316,43 @@ def accounts_page(data: AccountsData, *, csrf: str) -> Markup:
                 badges=_risk_badges(row.risks),
             )
         )
-    empty = '<tr><td colspan="10" class="empty">No accounts yet: send account and survey events to ingest.</td></tr>'
+    empty = '<tr><td colspan="12" class="empty">No accounts yet: send account and survey events to ingest.</td></tr>'
     pager = _pager(
         data.offset,
         data.page_size,
         len(data.rows),
-        lambda offset: f"{BASE}?{urlencode({'offset': offset, **({'segment': data.segment} if data.segment else {})})}",
+        lambda offset: accounts_href(order=data.order, segment=data.segment, offset=offset),
     )
+    title, note = _ORDER_TITLES[data.order]
+
+    def sortable(order: AccountOrder, text: str, hint: str, cls: str = "") -> Markup:
+        active = order == data.order
+        return render(
+            '<th class="{cls}" title="{hint}"{sort}>'
+            '<a href="{href}" id="sort-{order}" class="sort{on}">{text}{arrow}</a></th>',
+            cls=cls,
+            hint=hint,
+            sort=Markup(' aria-sort="descending"') if active else Markup(""),
+            href=accounts_href(order=order, segment=data.segment),
+            order=order,
+            on=" active" if active else "",
+            text=text,
+            arrow=" \N{DOWNWARDS ARROW}" if active else "",
+        )
+
     table = render(
-        '<section class="card"><div class="card-head"><h2>Accounts by divergence</h2>'
-        '<p class="muted">Widest gap between two client roles first. The account mean and NPS are the single scores'
-        " a CX report shows; divergence is what they average away.</p></div>"
+        '<section class="card"><div class="card-head"><h2 id="accounts-title">{title}</h2>'
+        '<p class="muted">{note}</p></div>'
         '<table class="table" id="accounts"><thead><tr><th>#</th><th>Account</th><th>Segment</th><th>Renewal</th>'
         '<th title="Days from today to the renewal date">Days</th><th class="num">Annual value</th>'
-        '<th class="num">Mean</th><th class="num">NPS</th><th>Divergence</th><th>Open alerts</th></tr></thead>'
+        "{risk_th}{var_th}"
+        '<th class="num">Mean</th><th class="num">NPS</th>{divergence_th}<th>Open alerts</th></tr></thead>'
         "<tbody>{rows}</tbody></table>{pager}</section>",
+        title=title,
+        note=note,
+        risk_th=sortable("risk", "Risk", "Probability that the next renewal is churned or downsized", "num"),
+        var_th=sortable("value_at_risk", "Value at risk", "Renewal risk \N{MULTIPLICATION SIGN} annual value", "num"),
+        divergence_th=sortable("divergence", "Divergence", "Widest gap between two confident client roles"),
         rows=join(rows) if rows else Markup(empty),
         pager=pager,
     )
@@ -301,6 +399,8 @@ class AccountData:
     dimensions: Sequence[DimensionRow]
     today: date
     roles_in_history: Sequence[str] = field(default_factory=tuple)
+    risk_warning: float = 0.44
+    risk_critical: float = 0.6
 
 
 def _kpi(title: str, value: str, note: Markup | str, ident: str, cls: str = "") -> Markup:
@@ -456,19 +556,40 @@ def _timeline(data: AccountData) -> Markup:
     )
 
 
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _position(person: StakeholderView) -> Markup:
+    se = _finite(person.se)
+    spread = (
+        render('<span class="se" data-field="se" title="standard error">\N{PLUS-MINUS SIGN} {se}</span>', se=plain(se))
+        if se is not None and person.position is not None
+        else Markup("")
+    )
+    return render(
+        '<span data-field="position">{position}</span>{spread}', position=signed(person.position), spread=spread
+    )
+
+
 def _stakeholders(view: AccountView) -> Markup:
     rows = [
         render(
-            '<tr data-stakeholder="{id}"><td><span class="swatch {cls}"></span>{name}<div class="sub">{id}</div></td>'
-            '<td>{role}</td><td>{side}</td><td class="num" data-field="position">{position}</td>'
+            '<tr data-stakeholder="{id}" class="{row_cls}"><td><span class="swatch {cls}"></span>{name}{decides}'
+            '<div class="sub">{id}</div></td>'
+            '<td>{role}</td><td>{side}</td><td class="num position">{position}</td>'
             '<td class="num" data-field="confidence">{confidence}</td><td class="num">{answers}</td>'
             '<td data-field="last_response_at" class="date">{last}</td></tr>',
             id=s.stakeholder_id,
+            row_cls="decision-maker" if s.decision_maker else "",
             cls=role_class(s.role) if s.side == "client" else "supplier",
             name=s.name or s.stakeholder_id,
+            decides=Markup(' <span class="badge badge-decides" title="Decides the renewal">decides</span>')
+            if s.decision_maker
+            else Markup(""),
             role=label(s.role),
             side=s.side,
-            position=signed(s.position),
+            position=_position(s),
             confidence=plain(s.confidence),
             answers=s.responses,
             last=_date(s.last_response_at),
@@ -479,9 +600,71 @@ def _stakeholders(view: AccountView) -> Markup:
         return Markup('<p class="empty">No stakeholders known yet.</p>')
     return render(
         '<table class="table compact" id="stakeholders"><thead><tr><th>Stakeholder</th><th>Role</th><th>Side</th>'
-        '<th class="num">Position</th><th class="num">Confidence</th><th class="num">Answers</th><th>Last answer</th>'
+        '<th class="num" title="Position on -1 … +1, \N{PLUS-MINUS SIGN} its standard error">Position</th>'
+        '<th class="num">Confidence</th><th class="num">Answers</th><th>Last answer</th>'
         "</tr></thead><tbody>{rows}</tbody></table>",
         rows=join(rows),
+    )
+
+
+def _factor_rows(risk: RiskView) -> list[tuple[str, float, float, bool]]:
+    """``(name, value, contribution, is a reason)``: the reasons first (largest first), then the rest by
+    contribution, the ones that raise the risk before the ones that lower it."""
+    factors = {f.name: f for f in risk.factors}
+    reasons = [name for name in risk.reasons if name in factors]
+    rest = sorted((f for f in risk.factors if f.name not in reasons), key=lambda f: (-f.contribution, f.name))
+    ordered = [factors[name] for name in reasons] + rest
+    return [(f.name, f.value, f.contribution, f.name in reasons) for f in ordered]
+
+
+def _risk_panel(data: AccountData) -> Markup:
+    risk = data.view.risk
+    if risk is None:
+        return Markup(
+            '<section class="card" id="risk-panel"><h2>Renewal risk</h2><p class="empty">No renewal risk for this'
+            " account now: the account view has none (a figure of the model was not finite).</p></section>"
+        )
+    rows = _factor_rows(risk)
+    largest = max((abs(c) for _, _, c, _ in rows), default=0.0)
+    table = render(
+        '<table class="table compact" id="risk-factors"><thead><tr><th>Factor</th><th class="num">Value</th>'
+        '<th class="num" title="Coefficient \N{MULTIPLICATION SIGN} (value \N{MINUS SIGN} a healthy account\'s'
+        ' value): positive raises the risk">'
+        "Contribution (log-odds)</th><th></th></tr></thead><tbody>{rows}</tbody></table>",
+        rows=join(
+            render(
+                '<tr data-factor="{name}" class="{cls}"><td title="{name}">{text}{badge}</td>'
+                '<td class="num" data-field="value">{value}</td>'
+                '<td class="num" data-field="contribution">{contribution}</td><td>{bar}</td></tr>',
+                name=name,
+                cls="reason" if reason else ("nil" if abs(contribution) < 0.005 else ""),
+                text=label(name),
+                badge=Markup(' <span class="badge badge-risk">raises</span>') if reason else Markup(""),
+                value=f"{value:.2f}",
+                contribution=signed(contribution if abs(contribution) >= 0.005 else 0.0),
+                bar=charts.diverging_bar(contribution, maximum=largest),
+            )
+            for name, value, contribution, reason in rows
+        ),
+    )
+    lowest = label(risk.lowest_decision_role) if risk.lowest_decision_role else "no decision maker has answered"
+    return render(
+        '<section class="card risk-panel" id="risk-panel"><div class="risk-summary"><h2>Renewal risk</h2>'
+        '<div class="risk-probability {cls}" id="risk-probability">{probability}</div>'
+        '<p class="muted">probability that the next renewal is churned or downsized</p>'
+        '<dl class="facts stacked"><dt>Model version</dt><dd id="risk-model">{model}</dd>'
+        "<dt>Lowest decision maker</dt><dd>{lowest}</dd>"
+        "<dt>renewal_risk alert</dt><dd>from {warning} (critical from {critical})</dd></dl></div>"
+        '<div class="risk-factors"><p class="muted">Each factor\'s value and how far it moves the risk from a'
+        " healthy account's, in log-odds; the reasons (the factors that raise it most) first.</p>{table}</div>"
+        "</section>",
+        cls=risk_class(risk.probability, data.risk_warning, data.risk_critical),
+        probability=percent(risk.probability),
+        model=risk.model_version,
+        lowest=lowest,
+        warning=percent(data.risk_warning),
+        critical=percent(data.risk_critical),
+        table=table,
     )
 
 
@@ -524,7 +707,7 @@ def _perception(rows: Sequence[DimensionRow]) -> Markup:
 
 
 def account_page(data: AccountData, *, csrf: str) -> Markup:
-    """One account: figures, positions over time, timeline, stakeholders and perception gap."""
+    """One account: figures, renewal risk, positions over time, timeline, stakeholders and perception gap."""
     v = data.view
     days = days_to_renewal(v.renewal_date, data.today)
     gap_note: Markup | str = (
@@ -556,7 +739,7 @@ def account_page(data: AccountData, *, csrf: str) -> Markup:
     body = render(
         '<nav class="crumbs"><a href="{base}">Accounts</a> / {id}</nav>'
         '<header class="page-head"><h1 id="account-name">{name}</h1><span class="sub">{id}</span>{segment}</header>'
-        '<section class="kpis six">{kpis}</section>'
+        '<section class="kpis six">{kpis}</section>{risk}'
         '<section class="card"><div class="card-head"><h2>Positions over time</h2><p class="muted">Each client role\'s'
         " position on -1 … +1 at the end of every {bucket}, recomputed from the answers held, with the account mean."
         " Markers on the time axis: journey moments (dots) and alert openings (triangles).</p></div>{charts}</section>"
@@ -568,6 +751,7 @@ def account_page(data: AccountData, *, csrf: str) -> Markup:
         name=v.name or v.account_id,
         segment=render('<span class="chip">{s}</span>', s=v.segment) if v.segment else Markup(""),
         kpis=kpis,
+        risk=_risk_panel(data),
         bucket=data.bucket,
         charts=_charts(data),
         stakeholders=_stakeholders(v),
@@ -690,3 +874,215 @@ def alerts_page(data: AlertsData, *, csrf: str, return_to: str) -> Markup:
         pager=pager,
     )
     return layout("Alerts", body, csrf=csrf, active="alerts")
+
+
+# -- backtest ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BacktestData:
+    """The backtest of ``GET /v1/backtest`` over one lookback window."""
+
+    result: BacktestView
+    lookback_days: int
+
+
+_KINDS: Final = {"risk_alert": "risk alert", "divergence_alert": "divergence alert", "classic": "classic NPS"}
+
+
+def _calibration(fit: CalibrationView | None) -> Markup:
+    if fit is None:
+        return Markup("")
+    if not fit.groups:
+        body = render(
+            '<p class="empty">No prediction yet: the risk is recorded {days} days before each renewal, and none of'
+            " the renewals with an outcome has one.</p>",
+            days=fit.horizon_days,
+        )
+    else:
+        rows = join(
+            render(
+                '<tr data-group="{n}"><td>{n}</td><td class="num">{renewals}</td>'
+                '<td class="num" data-field="predicted">{predicted}</td>'
+                '<td class="num" data-field="observed">{observed}</td><td>{bars}</td></tr>',
+                n=n,
+                renewals=g.renewals,
+                predicted=percent(g.predicted, 1),
+                observed=percent(g.observed, 1),
+                bars=join(
+                    [
+                        charts.bar(g.predicted, maximum=1.0, css="predicted", width=120),
+                        charts.bar(g.observed, maximum=1.0, css="observed", width=120),
+                    ]
+                ),
+            )
+            for n, g in enumerate(fit.groups, start=1)
+        )
+        brier = render(
+            '<dl class="facts inline"><dt>Brier score</dt><dd id="brier">{brier}</dd>'
+            "<dt>always the base rate</dt><dd>{base}</dd><dt>renewals</dt><dd>{renewals} ({bad} went badly)</dd></dl>",
+            brier=plain(fit.brier, 3),
+            base=plain(fit.brier_base_rate, 3),
+            renewals=fit.renewals,
+            bad=fit.bad,
+        )
+        body = render(
+            '{brier}<table class="table compact" id="calibration"><thead><tr><th>{group}</th>'
+            '<th class="num">Renewals</th><th class="num">Predicted</th><th class="num">Observed</th>'
+            '<th><span class="legend-item"><span class="swatch predicted"></span>predicted</span> '
+            '<span class="legend-item"><span class="swatch observed"></span>observed</span></th></tr></thead>'
+            "<tbody>{rows}</tbody></table>",
+            brier=brier,
+            group="Decile" if len(fit.groups) == 10 else "Group",  # fewer than ten renewals: fewer groups
+            rows=rows,
+        )
+    return render(
+        '<section class="card" id="calibration-card"><div class="card-head"><h2>Calibration of the renewal risk</h2>'
+        '<p class="muted">The risk each account had {days} days before its renewal, sorted and cut into (up to) ten'
+        " equal groups: each group's mean prediction beside the share that was churned or downsized. A calibrated"
+        " risk reads the same in both columns; the Brier score (0 is perfect) must beat always predicting the base"
+        " rate.</p></div>{body}</section>",
+        days=fit.horizon_days,
+        body=body,
+    )
+
+
+def backtest_page(data: BacktestData, *, csrf: str) -> Markup:
+    """Each rule's precision, recall and lead time over the renewals with an outcome, the recommended
+    rule highlighted, on a precision-recall chart, and the calibration of the renewal risk."""
+    r = data.result
+    recommended = r.recommended
+    base_rate = r.bad_outcomes / r.renewals if r.renewals else None
+    best = next((rule for rule in r.rules if rule.rule == recommended), None)
+    outcomes = ", ".join(f"{n} {outcome}" for outcome, n in r.outcomes.items()) or "none"
+    kpis = join(
+        [
+            _kpi("Renewals", str(r.renewals), outcomes, "renewals"),
+            _kpi(
+                "Went badly",
+                str(r.bad_outcomes),
+                f"base rate {percent(base_rate)}" if base_rate is not None else "no renewal yet",
+                "bad-outcomes",
+            ),
+            _kpi(
+                "Recommended rule",
+                recommended,
+                f"precision {percent(best.precision)}, recall {percent(best.recall)}" if best else "not scored",
+                "recommended",
+                "kpi-recommended",
+            ),
+            _kpi(
+                "Brier score",
+                plain(r.calibration.brier, 3) if r.calibration else DASH,
+                f"always the base rate: {plain(r.calibration.brier_base_rate, 3)}" if r.calibration else "",
+                "brier-kpi",
+            ),
+        ]
+    )
+    lookbacks = join(
+        render(
+            '<a href="{href}" class="{cls}">{days} days</a>',
+            href=backtest_href(days),
+            cls="active" if days == data.lookback_days else "",
+            days=days,
+        )
+        for days in sorted({*LOOKBACKS, data.lookback_days})
+    )
+    if r.renewals and r.bad_outcomes:
+        chart = charts.precision_recall_chart(
+            [charts.RulePoint(rule.rule, rule.precision, rule.recall, rule.rule == recommended) for rule in r.rules],
+            base_rate=base_rate,
+            label="Precision against recall, one dot per rule",
+        )
+        unplaced = [rule.rule for rule in r.rules if rule.precision is None or rule.recall is None]
+        missing = (
+            render(
+                '<p class="muted" id="not-drawn">Not drawn (flagged nothing): {names}.</p>', names=", ".join(unplaced)
+            )
+            if unplaced
+            else Markup("")
+        )
+        figure = render(
+            '<div><div class="chart-wrap pr-wrap" id="pr-chart">{chart}</div>{missing}</div>',
+            chart=chart,
+            missing=missing,
+        )
+    else:
+        figure = Markup(
+            '<p class="empty" id="pr-chart-empty">No renewal went badly yet, so no rule can be scored: the backtest'
+            " reads <code>journey_moment</code> events with moment <code>renewal_outcome</code> and"
+            " <code>attributes.outcome</code> renewed, downsized or churned.</p>"
+        )
+    explain = render(
+        '<div class="pr-notes"><p>A rule <em>flags</em> a renewal when it was on at some time in the {days} days'
+        " before it. <strong>Precision</strong>: of the renewals it flagged, the share that was churned or"
+        " downsized. <strong>Recall</strong>: of those that went badly, the share it flagged. Up and to the right is"
+        " better; below the dashed line a rule does no better than flagging every renewal.</p>"
+        '<p><span class="legend-item"><span class="swatch recommended"></span><strong>{rec}</strong>: the rule a'
+        " CRM should subscribe to</span></p>"
+        '<div class="bucket-switch">Lookback {lookbacks}</div></div>',
+        days=data.lookback_days,
+        rec=recommended,
+        lookbacks=lookbacks,
+    )
+    rows = join(
+        render(
+            '<tr data-rule="{rule}" class="{cls}"><td><span class="rule-name">{rule}</span>{badge}'
+            '<div class="sub">{description}</div></td><td>{kind}</td>'
+            '<td class="num" data-field="precision">{precision}</td><td class="num" data-field="recall">{recall}</td>'
+            '<td class="num" data-field="median_lead_days">{lead}</td>'
+            '<td class="num" data-field="flagged">{flagged}</td>'
+            '<td class="num" data-field="caught">{caught}</td><td class="num" data-field="false_alarms">{false}</td>'
+            '<td class="num" data-field="missed">{missed}</td><td class="num">{budget}</td></tr>',
+            rule=rule.rule,
+            cls="recommended" if rule.rule == recommended else "",
+            badge=Markup(' <span class="badge badge-recommended">recommended</span>')
+            if rule.rule == recommended
+            else Markup(""),
+            description=rule.description,
+            kind=_KINDS.get(rule.kind, rule.kind),
+            precision=percent(rule.precision),
+            recall=percent(rule.recall),
+            lead=DASH if rule.median_lead_days is None else f"{rule.median_lead_days:.0f}",
+            flagged=rule.flagged,
+            caught=rule.caught,
+            false=rule.false_alarms,
+            missed=rule.missed,
+            budget=plain(rule.flags_per_bad_renewal),
+        )
+        for rule in r.rules
+    )
+    table = render(
+        '<table class="table" id="rules"><thead><tr><th>Rule</th><th>Kind</th><th class="num">Precision</th>'
+        '<th class="num">Recall</th><th class="num" title="Median days from the first flag to the renewal, over the'
+        ' bad renewals caught">Median lead (days)</th><th class="num">Flagged</th><th class="num">Caught</th>'
+        '<th class="num">False alarms</th><th class="num">Missed</th>'
+        '<th class="num" title="Flagged / bad renewals: 1 when a rule flags as many as go badly">Flags per bad'
+        " renewal</th></tr></thead><tbody>{rows}</tbody></table>",
+        rows=rows,
+    )
+    unknown = (
+        render(
+            '<p class="muted">{n} renewal_outcome moment(s) without a known outcome left out.</p>', n=r.unknown_outcomes
+        )
+        if r.unknown_outcomes
+        else Markup("")
+    )
+    body = render(
+        '<header class="page-head"><h1>Backtest</h1><span class="sub">every renewal with a known outcome, flags'
+        " counted in the {days} days before it</span></header>"
+        '<section class="kpis four">{kpis}</section>'
+        '<section class="card"><div class="card-head"><h2>Precision against recall</h2></div>'
+        '<div class="pr-layout">{figure}{explain}</div></section>'
+        '<section class="card"><div class="card-head"><h2>Rules</h2><p class="muted">The figures of'
+        " <code>GET /v1/backtest?lookback_days={days}</code>, computed by the same code.</p></div>{table}{unknown}"
+        "</section>{calibration}",
+        days=data.lookback_days,
+        kpis=kpis,
+        figure=figure,
+        explain=explain,
+        table=table,
+        unknown=unknown,
+        calibration=_calibration(r.calibration),
+    )
+    return layout("Backtest", body, csrf=csrf, active="backtest")

@@ -1,4 +1,5 @@
-"""The queries only the dashboard asks: value at risk, open risk alerts per account, journey moments.
+"""The queries only the dashboard asks: value at risk, open risk alerts per account, journey moments,
+and the backtest of ``GET /v1/backtest``.
 
 Accounts, alerts, answers and the account figures themselves are read through the repositories and
 the API's code that the JSON API uses.
@@ -8,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import ScalarSelect
 
+from services.analyzer.api.backtest import BacktestView, compute
 from services.analyzer.dashboard.figures import RISK_TYPES
 from services.analyzer.db.models import Account, AlertRow, JourneyMomentRow
 from services.analyzer.repository.directory import OPEN_STATUSES
@@ -88,3 +91,8 @@ async def moments(session: AsyncSession, account_id: str) -> list[JourneyMomentR
         .limit(MAX_MOMENTS)
     )
     return sorted(rows, key=lambda m: (m.occurred_at, m.event_id))
+
+
+async def backtest(session: AsyncSession, *, lookback_days: int, horizon: timedelta) -> BacktestView:
+    """What ``GET /v1/backtest?lookback_days=...`` answers (every account, no per-renewal detail)."""
+    return await compute(session, lookback=timedelta(days=lookback_days), horizon=horizon)

@@ -1,13 +1,15 @@
 """``/dashboard``: the analyzer's figures as web pages, behind a login with one of its API keys.
 
-Reads go through the repositories and the JSON API's own code (the account view, the history); the
-alert forms call the alert service the API calls. Every page needs a session (else a redirect to
-the login page), every form that changes something carries the session's CSRF token, and every
-answer forbids caching, framing and any script or style from elsewhere.
+Reads go through the repositories and the JSON API's own code (the account view, the history, the
+backtest's scoring); the alert forms call the alert service the API calls. Every page needs a
+session (else a redirect to the login page), every form that changes something carries the
+session's CSRF token, and every answer forbids caching, framing and any script or style from
+elsewhere.
 """
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from contextlib import asynccontextmanager
@@ -23,7 +25,8 @@ from sqlalchemy import func, select
 
 from services.analyzer.alerts import repository as alert_repository
 from services.analyzer.alerts import service as alert_service
-from services.analyzer.api.accounts import account_history, account_view
+from services.analyzer.api.accounts import account_history, account_view, value_at_risk
+from services.analyzer.api.backtest import MAX_LOOKBACK_DAYS
 from services.analyzer.assessment import Assessor
 from services.analyzer.dashboard import pages, queries
 from services.analyzer.dashboard.figures import CHART_BUCKETS, nps_series
@@ -92,6 +95,11 @@ class LoginRequired(AppError):
 def _codec(request: Request) -> SessionCodec:
     codec: SessionCodec = request.app.state.dashboard_sessions
     return codec
+
+
+def _assessor(request: Request) -> Assessor:
+    assessor: Assessor = request.app.state.assessor
+    return assessor
 
 
 def _now() -> int:
@@ -256,15 +264,21 @@ async def logout(request: Request, settings: SettingsDep) -> Response:
 # -- pages ---------------------------------------------------------------------------------------------
 
 
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
 @router.get("")
 async def accounts(
+    request: Request,
     login: LoginDep,
     session: SessionDep,
     offset: Offset = 0,
     segment: Annotated[str | None, Query(max_length=64)] = None,
+    order: pages.AccountOrder = pages.DEFAULT_ORDER,
 ) -> HTMLResponse:
-    """The portfolio: value at risk, and accounts ranked by divergence."""
-    listed = await directory.list_accounts(session, segment=segment, order="divergence", limit=PAGE_SIZE, offset=offset)
+    """The portfolio: value at risk, and accounts ranked by divergence, renewal risk or value at risk."""
+    listed = await directory.list_accounts(session, segment=segment, order=order, limit=PAGE_SIZE, offset=offset)
     risks = await queries.risk_types(session, [account.account_id for account, _, _ in listed])
     open_alerts = await session.scalar(
         select(func.count()).select_from(AlertRow).where(AlertRow.status.in_(OPEN_STATUSES))
@@ -281,9 +295,12 @@ async def accounts(
             nps=model.nps if model else None,
             open_alerts=n,
             risks=frozenset(risks.get(account.account_id, ())),
+            risk=_finite(model.risk) if model else None,
+            value_at_risk=value_at_risk(_finite(model.risk) if model else None, account.annual_value),
         )
         for account, model, n in listed
     ]
+    thresholds = _assessor(request).config.thresholds
     data = pages.AccountsData(
         portfolio=await queries.portfolio(session),
         open_alerts=int(open_alerts or 0),
@@ -292,6 +309,9 @@ async def accounts(
         offset=offset,
         page_size=PAGE_SIZE,
         segment=segment,
+        order=order,
+        risk_warning=thresholds.risk_warning,
+        risk_critical=thresholds.risk_critical,
     )
     return page(pages.accounts_page(data, csrf=login.csrf))
 
@@ -308,7 +328,7 @@ async def account(
     found = await directory.get_account(session, account_id)
     if found is None:
         return page(pages.message_page("Unknown account", f"There is no account {account_id!r}.", csrf=login.csrf), 404)
-    assessor: Assessor = request.app.state.assessor
+    assessor = _assessor(request)
     snap = await assessor.snapshot(session, found)
     view = await account_view(session, found, snap)
     chosen: Bucket = bucket or "week"
@@ -348,8 +368,23 @@ async def account(
         dimensions=dimensions,
         today=_today().date(),
         roles_in_history=sorted(last_roles, key=lambda r: (-last_roles[r], r)),
+        risk_warning=assessor.config.thresholds.risk_warning,
+        risk_critical=assessor.config.thresholds.risk_critical,
     )
     return page(pages.account_page(data, csrf=login.csrf))
+
+
+@router.get("/backtest")
+async def backtest(
+    request: Request,
+    login: LoginDep,
+    session: SessionDep,
+    lookback_days: Annotated[int, Query(ge=1, le=MAX_LOOKBACK_DAYS)] = pages.DEFAULT_LOOKBACK,
+) -> HTMLResponse:
+    """Each rule against the renewal outcomes, as ``GET /v1/backtest`` computes it, and the risk's calibration."""
+    horizon = _assessor(request).config.thresholds.risk_horizon
+    result = await queries.backtest(session, lookback_days=lookback_days, horizon=horizon)
+    return page(pages.backtest_page(pages.BacktestData(result, lookback_days), csrf=login.csrf))
 
 
 _DONE: Final = {"acknowledge": "acknowledged", "resolve": "resolved"}
@@ -402,7 +437,7 @@ async def change_alert(
     except ValidationError:
         text = "Say who you are (1 to 256 characters); a note may hold up to 4000 characters."
         return page(pages.message_page("Not changed", text, csrf=login.csrf), 422)
-    assessor: Assessor = request.app.state.assessor
+    assessor = _assessor(request)
     try:
         async with asynccontextmanager(get_writer_session)(request) as session:
             await alert_service.change_by_hand(

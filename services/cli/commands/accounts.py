@@ -12,6 +12,8 @@ from services.cli.context import Context
 
 NAME = "accounts"
 HELP = "show an account, list accounts by divergence (analyzer)"
+# The orders GET /v1/accounts accepts.
+ORDERS = ["divergence", "account_mean", "nps", "risk", "value_at_risk", "account_id"]
 
 
 def register(commands: SubParsers, common: argparse.ArgumentParser) -> None:
@@ -24,7 +26,10 @@ def register(commands: SubParsers, common: argparse.ArgumentParser) -> None:
     list_cmd = add_command(group, "list", list_accounts, common, help="accounts, widest divergence first")
     list_cmd.add_argument("--segment", help="only accounts of this segment")
     list_cmd.add_argument(
-        "--order", choices=["divergence", "account_mean", "nps", "account_id"], default="divergence", help="sort key"
+        "--order",
+        choices=ORDERS,
+        default="divergence",
+        help="sort key (largest first; risk: renewal-risk probability; value_at_risk: risk x annual value)",
     )
     list_cmd.add_argument("--limit", type=int, default=100, help="most rows (default 100)")
     list_cmd.add_argument("--offset", type=int, default=0, help="rows to skip")
@@ -97,6 +102,8 @@ def list_accounts(ctx: Context) -> int:
             output.field("MEAN", "account_mean"),
             output.field("NPS"),
             output.field("DIVERGENCE"),
+            ("RISK", lambda row: None if row.get("risk") is None else f"{row['risk']:.0%}"),
+            ("VALUE AT RISK", lambda row: None if row.get("value_at_risk") is None else f"{row['value_at_risk']:.0f}"),
             output.field("OPEN ALERTS", "open_alerts"),
         ],
         empty="(no accounts)",
