@@ -56,9 +56,18 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
         writer_sessions = create_sessionmaker(writer_engine)
         kafka = DurablePublisher(settings, client_id="analyzer")
         relay = OutboxRelay(writer_sessions, kafka, timeout_s=settings.analyzer_publish_timeout_s)
-        config = model_config(settings, await _risk_model(app.state.sessions))
+        risk = await _risk_model(app.state.sessions, wait=False)
+        config = model_config(settings, risk or DEFAULT_RISK_MODEL)
         app.state.assessor = Assessor(config, settings.topics)
         processor = EventProcessor(settings.topics, config, time_policy=settings.time_policy)
+
+        async def consuming() -> None:
+            if risk is None:
+                # The database was away at start: nothing is evaluated before the fit in use is known.
+                loaded = model_config(settings, await _risk_model(app.state.sessions, wait=True) or DEFAULT_RISK_MODEL)
+                processor.assessor.config = app.state.assessor.config = loaded
+            await consumer.run()
+
         consumer = EventConsumer(settings, writer_sessions, processor, after_commit=relay.publish)
         app.state.kafka, app.state.consumer, app.state.relay = kafka, consumer, relay
         lag = LagMonitor(lambda: consumer.kafka_consumer, interval_s=settings.analyzer_lag_interval_s)
@@ -69,7 +78,7 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
                 with contextlib.suppress(Exception):
                     await ensure_topics(settings, settings.topics.all(), timeout_s=settings.kafka_request_timeout_s)
             tasks = [
-                _supervised(consumer.run(), "consumer"),
+                _supervised(consuming(), "consumer"),
                 _supervised(relay.sweep_forever(settings.analyzer_outbox_sweep_s), "outbox sweep"),
                 _supervised(lag.run(), "lag monitor"),
             ]
@@ -150,16 +159,35 @@ def model_config(settings: AnalyzerSettings, risk: RiskModel = DEFAULT_RISK_MODE
     )
 
 
-async def _risk_model(sessions: async_sessionmaker[AsyncSession]) -> RiskModel:
-    """The stored fit in use (``feedback risk fit``), else the defaults; read once, at start."""
-    try:
-        async with sessions() as session:
-            row = await risk_models.active(session)
-    except DBAPIError as exc:
-        if is_outage(exc):
-            raise  # never fall back to the defaults silently because the database is away
-        return DEFAULT_RISK_MODEL  # no schema yet: a fresh database has no fit
-    return DEFAULT_RISK_MODEL if row is None else risk_models.to_model(row)
+async def _risk_model(sessions: async_sessionmaker[AsyncSession], *, wait: bool) -> RiskModel | None:
+    """The stored fit in use (``feedback risk fit``), else the defaults; read at start.
+
+    While the database is unreachable: None at once (``wait=False``), or retried until it answers.
+    It never falls back to the defaults because the database is away, only when it has no fit.
+    """
+    delay = 0.5
+    while True:
+        try:
+            async with sessions() as session:
+                row = await risk_models.active(session)
+        except Exception as exc:
+            if _no_schema(exc):
+                return DEFAULT_RISK_MODEL  # migrations not applied yet: no fit can have been stored
+            if not is_outage(exc):
+                raise
+            if not wait:
+                return None
+            log.warning("database unreachable; reading the risk model when it answers", extra={"retry_in_s": delay})
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10)
+            continue
+        return DEFAULT_RISK_MODEL if row is None else risk_models.to_model(row)
+
+
+def _no_schema(exc: BaseException) -> bool:
+    # SQLite: "no such table"; PostgreSQL: relation "risk_models" does not exist.
+    text_of = str(exc)
+    return isinstance(exc, DBAPIError) and ("no such table" in text_of or "does not exist" in text_of)
 
 
 async def _database_ok(app: FastAPI) -> bool:
