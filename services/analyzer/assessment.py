@@ -372,6 +372,10 @@ class Assessor:
     async def sweep(self, session: AsyncSession, account_id: str, *, now: datetime) -> list[Transition]:
         """The wall-clock evaluation of one account (when ``now`` is past its newest event)."""
         _, state = await self._open(session, account_id)
+        if state.outdated:
+            # Written by an earlier model: recompute it from its events before judging it by the clock.
+            await self.rebuild(session, account_id)
+            _, state = await self.state(session, account_id)
         if state.clock is None or now <= state.clock:
             return []
         changes = await self.evaluate(session, account_id, now=now)

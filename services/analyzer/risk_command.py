@@ -3,8 +3,9 @@
 Like ``feedback rebuild`` it works on the analyzer's database directly (``DATABASE_URL``), reading the
 stored answers, moments and directory of every account with a ``renewal_outcome``. A fit is never
 applied silently: it is stored with its version and out-of-time validation, becomes the model in use,
-and the analyzer reads it when it next starts (docs/model.md, "Renewal risk"); the alerts already
-recorded keep the model they were computed with until ``feedback rebuild``. The database is expected
+and the analyzer reads it when it next starts (docs/model.md, "Renewal risk"); the evaluations from
+then on use it, and the alerts already recorded keep the model they were computed with. A fit that
+scores worse out of time than the model in use is refused unless forced. The database is expected
 at the migrations' head (the command migrates it first, outside any event loop).
 """
 
@@ -84,8 +85,17 @@ async def examples(settings: AnalyzerSettings, config: ModelConfig) -> list[Exam
     return found
 
 
+class WorseThanCurrent(ValueError):
+    """The fit predicts the later renewals worse than the model in use."""
+
+
 async def fit_risk(
-    settings: AnalyzerSettings, *, l2: float = DEFAULT_L2, dry_run: bool = False, now: datetime | None = None
+    settings: AnalyzerSettings,
+    *,
+    l2: float = DEFAULT_L2,
+    dry_run: bool = False,
+    force: bool = False,
+    now: datetime | None = None,
 ) -> FitReport:
     """Fit, validate out of time against the model in use, and (unless ``dry_run``) store and activate.
 
@@ -102,6 +112,11 @@ async def fit_risk(
         checked: Validation | None = validate(found, current=current, l2=l2)
     except NotEnoughRenewals:
         checked = None  # enough to fit on all, not to hold a third out
+    if checked is not None and checked.brier > checked.brier_current and not force and not dry_run:
+        raise WorseThanCurrent(
+            f"the fit scores Brier {checked.brier:.3f} on the later renewals, worse than the model in use "
+            f"({checked.brier_current:.3f}): nothing stored; --force stores and uses it anyway"
+        )
     if not dry_run:
         engine = create_engine(settings.database_url, writer=True)
         try:

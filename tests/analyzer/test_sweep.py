@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from services.analyzer.assessment import Assessor, ModelConfig
-from services.analyzer.db.models import AlertRow
+from services.analyzer.db.account_state import decode
+from services.analyzer.db.models import AccountModel, AlertRow
 from services.analyzer.model import DEFAULT_HALF_LIFE, DEFAULT_THRESHOLDS
 from services.analyzer.sweep import sweep_once
 from shared.settings import Topics
@@ -43,3 +44,29 @@ async def test_a_silent_decision_maker_is_flagged_by_the_sweep_once(database_url
         assert first == {"fin", "proc"}
         await sweep_once(sessions, assessor, now=later)
         assert len(await silent_alerts()) == 2, "a repeated sweep opens nothing twice"
+
+
+async def test_the_sweep_rebuilds_a_state_an_earlier_model_wrote(database_url: str) -> None:
+    assessor = Assessor(ModelConfig(DEFAULT_HALF_LIFE, DEFAULT_THRESHOLDS), Topics())
+    async with sessions_for(database_url) as sessions:
+        await apply_all(
+            sessions,
+            [
+                create_stakeholder(stakeholder_id="fin", role="finance"),
+                create_survey(stakeholder_id="fin", score=8, occurred_at="2026-01-05T10:00:00Z"),
+                create_survey(stakeholder_id="fin", score=4, occurred_at="2026-01-20T10:00:00Z"),
+            ],
+        )
+        async with sessions() as session, session.begin():
+            row = await session.scalar(select(AccountModel))
+            assert row is not None
+            # As the model before answer noise stored it: [s, w, n, ref], no sum of squares.
+            row.document = {**row.document, "states": {k: v[:4] for k, v in row.document["states"].items()}}
+        await sweep_once(sessions, assessor, now=datetime(2026, 6, 1, tzinfo=UTC))
+        async with sessions() as session:
+            row = await session.scalar(select(AccountModel))
+            assert row is not None
+            # Rebuilt from the answers: the spread of 8 and 4 is back (read as is, it would be 0).
+            spread = decode(row.document).states[("fin", None)].spread
+            assert spread is not None
+            assert spread > 0.0

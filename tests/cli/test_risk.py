@@ -55,7 +55,8 @@ def test_fit_stores_a_versioned_model_that_the_analyzer_then_uses(database_url: 
     assert asyncio.run(stored(database_url)) == []
     assert asyncio.run(load_active(AnalyzerSettings(database_url=database_url))) == DEFAULT_RISK_MODEL
 
-    fitted = feedback("--json", "risk", "fit", env=env, cwd=tmp_path)
+    # --force: on 60 renewals the fit may validate no better than the defaults (it is refused then).
+    fitted = feedback("--json", "risk", "fit", "--force", env=env, cwd=tmp_path)
     assert fitted.code == 0, fitted
     version = fitted.json()["model"]["version"]
     rows = asyncio.run(stored(database_url))
@@ -63,6 +64,14 @@ def test_fit_stores_a_versioned_model_that_the_analyzer_then_uses(database_url: 
     in_use = asyncio.run(load_active(AnalyzerSettings(database_url=database_url)))
     assert in_use.version == version
     assert in_use.coefficients == rows[0].coefficients
+
+    # A second fit is checked against the fit now in use, which saw every renewal, the later ones too:
+    # out of time it predicts them worse, so it is refused and nothing changes, unless forced.
+    again = feedback("risk", "fit", env=env, cwd=tmp_path)
+    assert again.code == 1, again
+    assert "not stored: the fit scores Brier" in again.err
+    assert "--force stores and uses it anyway" in again.err
+    assert [row.version for row in asyncio.run(stored(database_url))] == [version]
 
     shown = feedback("--json", "risk", "show", env=env, cwd=tmp_path)
     assert shown.code == 0, shown

@@ -24,7 +24,7 @@ class RuleView(BaseModel):
     """One rule's figures over the renewals."""
 
     rule: str
-    kind: str = Field(description="divergence_alert or classic")
+    kind: str = Field(description="risk_alert (the renewal risk), divergence_alert or classic")
     description: str
     flagged: int = Field(description="renewals the rule flagged inside the lookback window")
     caught: int = Field(description="churned or downsized renewals flagged")

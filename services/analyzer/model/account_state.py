@@ -257,6 +257,13 @@ class AccountState:
         so quiet people cost nothing.
         """
         at = snapshot.as_of
+        outcome = self.renewal_outcome_at
+        if outcome is not None and day_start(outcome) == day_start(at):
+            # The renewal is decided today: keep what the risk said a horizon before it (if it spoke),
+            # read before the series is pruned to the window ending now.
+            before = value_at(self.risk_series, outcome - thresholds.risk_horizon)
+            if before is not None:
+                self.predictions[outcome] = before[1]
         for series, value, window in (
             (self.divergence_series, snapshot.divergence.gap if snapshot.divergence else None, thresholds.trend_window),
             (self.mean_series, snapshot.account_mean, thresholds.trend_window),
@@ -266,12 +273,6 @@ class AccountState:
             if value is not None:
                 add_point(series, (at, value))
                 series[:] = prune(series, at, window)
-        outcome = self.renewal_outcome_at
-        if outcome is not None and day_start(outcome) == day_start(at):
-            # The renewal is decided today: keep what the risk said a horizon before it (if it spoke).
-            before = value_at(self.risk_series, outcome - thresholds.risk_horizon)
-            if before is not None:
-                self.predictions[outcome] = before[1]
         for role in snapshot.roles:
             points = self.role_series.setdefault(role.role, [])
             if not points or points[-1][1] != role.position:

@@ -3,7 +3,7 @@
 Each example is one renewal with a known outcome: the account's risk factors as they read a horizon
 before it (``risk.FACTORS``) and whether it went badly. The fit maximises the log-likelihood minus
 ``l2`` times the sum of squared coefficients (the intercept is not penalised), by Newton's method: with
-seven factors that is an 8-by-8 linear solve per step, a few steps in all, so no numerical library is
+eleven factors that is a 12-by-12 linear solve per step, a few steps in all, so no numerical library is
 needed. ``validate`` fits on the earlier renewals and scores the later ones (out of time), which is
 how a portfolio learns whether its own history predicts its future.
 """

@@ -28,7 +28,7 @@ from services.analyzer.model.positions import (
     side_position,
     stakeholder_position,
 )
-from services.analyzer.model.risk import DEFAULT_RISK_MODEL, Risk, RiskModel, score, shrink
+from services.analyzer.model.risk import DEFAULT_RISK_MODEL, REFERENCE, Risk, RiskModel, score, shrink
 from services.analyzer.model.thresholds import DEFAULT_THRESHOLDS, Thresholds, reaches
 
 
@@ -369,6 +369,7 @@ def assess_risk(snapshot: AccountSnapshot, th: Thresholds, model: RiskModel) -> 
         "divergence": max(0.0, split.lower) if split is not None else 0.0,
         "widening": max(0.0, growth) if growth is not None else 0.0,
         "blind_spot": _blind_spot(snapshot, th),
-        "nps": (snapshot.nps or 0.0) / 100.0,
+        # No NPS answer held: the classic score says nothing, so it reads as the healthy reference.
+        "nps": REFERENCE["nps"] if snapshot.nps is None else snapshot.nps / 100.0,
     }
     return score(values, model, lowest_role=None if lowest is None else lowest[1])

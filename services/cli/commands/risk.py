@@ -40,12 +40,14 @@ def register(commands: SubParsers, common: argparse.ArgumentParser) -> None:
             "60, 90, 120 and 150 days before each renewal (knowing only what was known then), fit a\n"
             "ridge logistic regression, check it out of time (fitted on the earlier 70 % of renewals,\n"
             "scored on the later 30 %, beside the model in use), store it with a new version and put it\n"
-            "in use. Restart the analyzer to apply it; run `feedback rebuild` to recompute past alerts\n"
-            "with it. Needs at least 30 renewals, 8 of each kind. See docs/model.md."
+            "in use. Restart the analyzer to apply it: evaluations from then on use it, alerts already\n"
+            "recorded keep theirs. A fit that predicts the later renewals worse than the model in use is\n"
+            "refused unless --force. Needs at least 30 renewals, 8 of each kind. See docs/model.md."
         ),
     )
     fit.add_argument("--l2", type=float, default=1.0, help="ridge penalty on the coefficients (default 1.0)")
     fit.add_argument("--dry-run", action="store_true", help="fit and validate, store nothing")
+    fit.add_argument("--force", action="store_true", help="store and use the fit even if it validates worse")
     add_command(group, "show", run_show, common, help="the risk model in use and every stored fit")
     add_command(group, "reset", run_reset, common, help="stop using any stored fit (the defaults apply again)")
 
@@ -73,15 +75,17 @@ def _coefficients(model: dict[str, Any]) -> list[dict[str, Any]]:
 def run_fit(ctx: Context) -> int:
     """Fit; exit 1 when the portfolio has too few renewals."""
     from services.analyzer.model.risk_fit import NotEnoughRenewals
-    from services.analyzer.risk_command import describe, fit_risk
+    from services.analyzer.risk_command import WorseThanCurrent, describe, fit_risk
 
     l2 = ctx.args.l2
     if l2 < 0:
         raise UsageError("--l2 must not be negative")
     try:
-        report = asyncio.run(fit_risk(_settings(ctx), l2=l2, dry_run=ctx.args.dry_run))
+        report = asyncio.run(fit_risk(_settings(ctx), l2=l2, dry_run=ctx.args.dry_run, force=ctx.args.force))
     except NotEnoughRenewals as exc:
         raise CliError(f"cannot fit the risk model: {exc}") from exc
+    except WorseThanCurrent as exc:
+        raise CliError(f"not stored: {exc}") from exc
     model = describe(report.model)
     validation = report.validation
     if ctx.json:
@@ -106,7 +110,7 @@ def run_fit(ctx: Context) -> int:
     else:
         note("too few renewals to hold any out: no out-of-time check")
     if report.stored:
-        note("stored and in use: restart the analyzer to apply it (`feedback rebuild` recomputes past alerts)")
+        note("stored and in use: restart the analyzer to apply it (alerts already recorded keep their model)")
     return ExitCode.OK
 
 

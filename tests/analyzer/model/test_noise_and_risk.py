@@ -680,3 +680,26 @@ def test_risk_at_reads_the_prefix_as_of_the_given_time() -> None:
     state, _ = replayed(known)
     expected = state.snapshot("acme", at(100), PEOPLE, thresholds=TH, half_life=DEFAULT_HALF_LIFE, renewal_date=None)
     assert risk_as_of(facts, 100) == expected
+
+
+def test_the_prediction_is_what_the_risk_said_a_horizon_before_the_renewal() -> None:
+    facts = history()
+    outcome_day = 180.0
+    with_outcome = [*facts, Moment(at(outcome_day), "moment-outcome", "renewal_outcome")]
+    state, _ = replayed(with_outcome)
+    (renewal, predicted) = next(iter(state.predictions.items()))
+    assert renewal == at(outcome_day)
+    # The risk in force then: the last evaluation point at or before the renewal minus the horizon.
+    horizon = at(outcome_day) - TH.risk_horizon
+    before, _ = replayed([f for f in with_outcome if f.at <= horizon])
+    assert predicted == before.risk_series[-1][1]
+    # Evaluation points between that instant and the outcome's day do not shift it (pruned after reading).
+    assert before.risk_series[-1][0] <= horizon
+
+
+def test_an_account_without_nps_answers_reads_the_classic_score_as_silent() -> None:
+    people = consistent("procurement", 0.6) + consistent("finance", 0.6)
+    risk = snapshot_of(people).risk
+    assert risk is not None
+    assert value(risk, "nps") == REFERENCE["nps"]
+    assert contribution(risk, "nps") == 0.0

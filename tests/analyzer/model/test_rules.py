@@ -735,7 +735,8 @@ def test_alignment_restored_summary() -> None:
     (condition,) = run("alignment_restored", snapshot, create_active("stakeholder_divergence"))
     assert (
         condition.summary
-        == "Procurement (+0.60) and IT (+0.40) are 0.20 apart, below 0.25: the roles have converged again"
+        == "Procurement (+0.60) and IT (+0.40) are 0.20 apart, no more than 0.20 of it beyond the noise, below 0.25: "
+        "the roles have converged again"
     )
 
 

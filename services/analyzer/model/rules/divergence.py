@@ -144,7 +144,10 @@ def alignment_restored(snapshot: AccountSnapshot, th: Thresholds, active: Active
         summary = "The roles converged; no split has opened since"
         found_in = snapshot.evidence
     else:
-        summary = f"{gap_phrase(split)}, below {th.divergence_clear:.2f}: the roles have converged again"
+        summary = (
+            f"{gap_phrase(split)}, no more than {max(split.lower, 0.0):.2f} of it beyond the noise, below "
+            f"{th.divergence_clear:.2f}: the roles have converged again"
+        )
         found_in = role_evidence(snapshot, split.high.role, split.low.role)
     return [
         Condition(
