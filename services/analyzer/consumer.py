@@ -1,9 +1,11 @@
 """The analyzer's Kafka consumer: one database transaction per batch, offsets committed after it.
 
 Semantics (docs/architecture.md, "Processing guarantees"): auto-commit is off; a batch of records is
-applied in one transaction that also records every processed ``event_id``; only after that commit
-are the offsets (last offset + 1 per partition) committed. A crash at any point replays records
-whose effects are either all committed (the ledger makes them no-ops) or all rolled back.
+applied in one transaction that also records every processed ``event_id`` and, per partition, the
+next offset to apply (``repository/positions.py``); only after that commit are the offsets committed
+to Kafka too. A crash at any point replays records whose effects are either all committed (the
+ledger makes them no-ops) or all rolled back. A partition the group assigns is read from the position
+the database recorded, not from Kafka's: a restored backup resumes exactly where its state stops.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
@@ -22,12 +25,13 @@ from services.analyzer.alerts import service as alert_service
 from services.analyzer.db.engine import pin_for_unit_of_work
 from services.analyzer.db.errors import is_conflict, is_outage
 from services.analyzer.processing import EventProcessor, RecordMeta
-from services.analyzer.repository import ledger
+from services.analyzer.repository import ledger, positions
 from services.analyzer.settings import AnalyzerSettings
 
 log = logging.getLogger(__name__)
 
 AfterCommit = Callable[[Sequence[str]], Awaitable[object]]
+T = TypeVar("T")
 
 
 @dataclass
@@ -63,19 +67,23 @@ def partition_of(key: str, partitions: int) -> int:
 
 
 class _SerialRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Lets a revocation wait until the batch in flight has committed its offsets."""
+    """Lets a revocation wait until the batch in flight has committed its offsets, and marks newly
+    assigned partitions to be moved to the positions the database recorded before they are read."""
 
-    def __init__(self, lock: asyncio.Lock, stats: ConsumerStats) -> None:
+    def __init__(self, lock: asyncio.Lock, stats: ConsumerStats, seek_due: set[TopicPartition]) -> None:
         self._lock = lock
         self._stats = stats
+        self._seek_due = seek_due
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         async with self._lock:
             self._stats.assigned -= set(revoked)
+            self._seek_due -= set(revoked)
         log.info("partitions revoked", extra={"partitions": sorted(str(tp) for tp in revoked)})
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         self._stats.assigned |= set(assigned)
+        self._seek_due |= set(assigned)
         log.info("partitions assigned", extra={"partitions": sorted(str(tp) for tp in assigned)})
 
 
@@ -101,6 +109,8 @@ class EventConsumer:
         self._consumer: AIOKafkaConsumer | None = None
         # Open alerts a backfill held back are delivered once the member has caught up.
         self._backfill_due = True
+        # Partitions assigned but not yet moved to the positions the database recorded.
+        self._seek_due: set[TopicPartition] = set()
 
     def _build(self) -> AIOKafkaConsumer:
         s = self._settings
@@ -133,7 +143,9 @@ class EventConsumer:
                 continue
             backoff = 0.5
             self._consumer = consumer
-            consumer.subscribe([self._settings.topics.events], listener=_SerialRebalance(self._lock, self.stats))
+            self._seek_due.clear()
+            listener = _SerialRebalance(self._lock, self.stats, self._seek_due)
+            consumer.subscribe([self._settings.topics.events], listener=listener)
             try:
                 await self._loop(consumer)
             except Exception:
@@ -149,6 +161,8 @@ class EventConsumer:
 
     async def _loop(self, consumer: AIOKafkaConsumer) -> None:
         while True:
+            if self._seek_due:
+                await self._seek_to_recorded(consumer)
             batches = await consumer.getmany(
                 timeout_ms=self._settings.analyzer_poll_timeout_ms,
                 max_records=self._settings.analyzer_max_batch_records,
@@ -157,8 +171,12 @@ class EventConsumer:
                 await self._deliver_backfilled_if_caught_up(consumer)
                 continue
             async with self._lock:
-                # Records of partitions revoked while we polled belong to another member now.
-                batches = {tp: recs for tp, recs in batches.items() if tp in consumer.assignment()}
+                # Records of partitions revoked while we polled belong to another member now, and
+                # those of partitions assigned meanwhile were read from Kafka's offsets: re-read them
+                # from the database's once it has been asked.
+                batches = {
+                    tp: recs for tp, recs in batches.items() if tp in consumer.assignment() and tp not in self._seek_due
+                }
                 if not batches:
                     continue
                 outbox_ids = await self._apply_isolating([r for recs in batches.values() for r in recs])
@@ -174,6 +192,60 @@ class EventConsumer:
                 await self._after_commit(outbox_ids)
             except Exception:
                 log.warning("publishing the outbox after commit failed; the sweep will retry", exc_info=True)
+
+    async def _seek_to_recorded(self, consumer: AIOKafkaConsumer) -> None:
+        """Move newly assigned partitions to the positions the database recorded with its state.
+
+        A partition the database has no position for is read from its beginning (the records before
+        are not in this state), except in a database that applied events before positions were
+        recorded: there Kafka's committed offsets stand, and are recorded as its positions.
+        """
+        async with self._lock:
+            due = self._seek_due & consumer.assignment()
+            topic = self._settings.topics.events
+            recorded, legacy = await self._wait_for_database(self._read_positions, topic)
+            seeded: dict[tuple[str, int], int] = {}
+            for tp in sorted(due, key=lambda t: (t.topic, t.partition)):
+                if tp.partition in recorded:
+                    consumer.seek(tp, recorded[tp.partition])
+                elif legacy:
+                    committed = await consumer.committed(tp)
+                    if committed is not None:
+                        seeded[(tp.topic, tp.partition)] = committed
+                else:
+                    await consumer.seek_to_beginning(tp)
+            if seeded:
+                await self._wait_for_database(self._seed_positions, seeded)
+            self._seek_due -= due
+        log.info(
+            "partitions positioned",
+            extra={"positions": {str(tp): recorded.get(tp.partition) for tp in sorted(due, key=str)}, "legacy": legacy},
+        )
+
+    async def _read_positions(self, topic: str) -> tuple[dict[int, int], bool]:
+        async with self._sessions() as session:
+            return await positions.recorded(session, topic), await positions.predates_positions(session)
+
+    async def _seed_positions(self, seeded: dict[tuple[str, int], int]) -> None:
+        async with self._sessions() as session, session.begin():
+            await positions.advance(session, seeded)
+
+    async def _wait_for_database(self, work: Callable[[Any], Awaitable[T]], argument: Any) -> T:
+        """Run ``work(argument)``, retrying for as long as the database is unreachable."""
+        delay = 0.1
+        while True:
+            try:
+                result = await work(argument)
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                self.stats.waiting_for = "database"
+                log.warning("database unreachable; retrying", extra={"retry_in_s": delay})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5)
+                continue
+            self.stats.waiting_for = None
+            return result
 
     async def _deliver_backfilled_if_caught_up(self, consumer: AIOKafkaConsumer) -> None:
         """Once every assigned partition is read to its end, deliver the open alerts history held back."""

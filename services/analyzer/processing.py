@@ -23,7 +23,7 @@ from services.analyzer.assessment import Assessor, ModelConfig
 from services.analyzer.attribution import Attribution, attribute, identities_of
 from services.analyzer.db.models import JourneyMomentRow, Response
 from services.analyzer.model import DEFAULT_HALF_LIFE, DEFAULT_THRESHOLDS
-from services.analyzer.repository import directory, identities, ledger, responses
+from services.analyzer.repository import directory, identities, ledger, positions, responses
 from services.analyzer.repository.batch import read_batch
 from shared.event_time import TimePolicy
 from shared.events import AccountEvent, Event, JourneyMoment, StakeholderEvent, SurveyResponse, decode_event
@@ -140,6 +140,8 @@ class EventProcessor:
         await responses.write_new(session)
         await self.assessor.finish(session)
         self.assessor.write_back(session)
+        # Where the state now stops, in the same transaction (repository/positions.py).
+        await positions.advance(session, positions.newest((m.topic, m.partition, m.offset) for _, m in records))
         await session.flush()
         return outcomes
 
@@ -272,7 +274,9 @@ class EventProcessor:
             ledger_id = self.decode(raw).event_id or meta.position
         except Exception:  # noqa: BLE001 - whatever fails here, the record's position still names it
             ledger_id = meta.position
-        return await self._dead_letter(session, ledger_id, raw, meta, reason=reason)
+        outcome = await self._dead_letter(session, ledger_id, raw, meta, reason=reason)
+        await positions.advance(session, positions.newest([(meta.topic, meta.partition, meta.offset)]))
+        return outcome
 
     async def _dead_letter(
         self,

@@ -126,6 +126,17 @@ class JourneyMomentRow(Base):
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class ConsumerPosition(Base):
+    """The next offset to apply in one partition: where the state stops, written with the state."""
+
+    __tablename__ = "consumer_positions"
+
+    topic: Mapped[str] = mapped_column(String(255), primary_key=True)
+    partition: Mapped[int] = mapped_column(Integer, primary_key=True)
+    next_offset: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime]
+
+
 class ProcessedEvent(Base):
     """Every event applied to the state, written in the same transaction: replays are no-ops."""
 
