@@ -48,6 +48,9 @@ class PostgresCluster:
     port: int
     user: str | None  # OS user the server runs as when we are root
     startup_s: float = 0.0
+    # Durable: a commit is on disk when COMMIT returns. Off (the suite's default, for speed) a crash
+    # of the server loses the last commits, which only a test that crashes the server can notice.
+    durable: bool = False
 
     @property
     def url(self) -> str:
@@ -77,10 +80,9 @@ class PostgresCluster:
 
     def start_server(self) -> None:
         """Start the server on the initialised cluster and wait until it accepts connections."""
-        options = (
-            f"-p {self.port} -k {self.data_dir.parent} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
+        options = f"-p {self.port} -k {self.data_dir.parent} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(
             str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.data_dir.parent / "server.log"),
             "-o", options, "-w", "-t", "60", "start",
@@ -98,8 +100,8 @@ class PostgresCluster:
             shutil.rmtree(self.data_dir.parent, ignore_errors=True)
 
 
-def start_cluster() -> PostgresCluster:
-    """Create and start a private cluster on a free port."""
+def start_cluster(*, durable: bool = False) -> PostgresCluster:
+    """Create and start a private cluster on a free port (``durable``: with PostgreSQL's own defaults)."""
     bindir = find_bindir()
     root = Path(tempfile.mkdtemp(prefix="pg-"))
     user = None
@@ -110,7 +112,7 @@ def start_cluster() -> PostgresCluster:
             raise PostgresUnavailable(
                 "running as root needs the 'postgres' OS user (Debian's package creates it)"
             ) from exc
-    cluster = PostgresCluster(bindir=bindir, data_dir=root / "data", port=free_port(), user=user)
+    cluster = PostgresCluster(bindir=bindir, data_dir=root / "data", port=free_port(), user=user, durable=durable)
     started = time.monotonic()
     cluster.start()
     cluster.startup_s = time.monotonic() - started

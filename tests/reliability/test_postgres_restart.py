@@ -37,8 +37,9 @@ WAITING_FOR_THE_DATABASE = {"database": False, "kafka": True, "consumer": True}
 
 @pytest.fixture
 def private_postgres() -> Iterator[PostgresCluster]:
-    """A cluster of this test alone, since it is stopped under the analyzer."""
-    cluster = start_cluster()
+    """A cluster of this test alone, since it is stopped under the analyzer; durable, since it is also
+    crashed, and a commit must then survive as it does on a production server."""
+    cluster = start_cluster(durable=True)
     yield cluster
     with contextlib.suppress(RuntimeError):  # already stopped by a failed test; its files are removed anyway
         cluster.stop()
