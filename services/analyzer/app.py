@@ -31,6 +31,7 @@ from services.analyzer.model.risk import DEFAULT_RISK_MODEL, RiskModel
 from services.analyzer.processing import EventProcessor
 from services.analyzer.relay import OutboxRelay
 from services.analyzer.repository import risk_models
+from services.analyzer.retention import prune_forever
 from services.analyzer.settings import AnalyzerSettings
 from services.analyzer.sweep import sweep_forever
 from services.analyzer.webhooks.dispatcher import Dispatcher
@@ -55,7 +56,12 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
         app.state.sessions = create_sessionmaker(api_engine)
         writer_sessions = create_sessionmaker(writer_engine)
         kafka = DurablePublisher(settings, client_id="analyzer")
-        relay = OutboxRelay(writer_sessions, kafka, timeout_s=settings.analyzer_publish_timeout_s)
+        relay = OutboxRelay(
+            writer_sessions,
+            kafka,
+            timeout_s=settings.analyzer_publish_timeout_s,
+            grace=timedelta(seconds=settings.analyzer_outbox_grace_s),
+        )
         risk = await _risk_model(app.state.sessions, wait=False)
         config = model_config(settings, risk or DEFAULT_RISK_MODEL)
         app.state.assessor = Assessor(config, settings.topics)
@@ -81,6 +87,15 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
                 _supervised(consuming(), "consumer"),
                 _supervised(relay.sweep_forever(settings.analyzer_outbox_sweep_s), "outbox sweep"),
                 _supervised(lag.run(), "lag monitor"),
+                _supervised(
+                    prune_forever(
+                        writer_sessions,
+                        interval_s=settings.analyzer_prune_interval_s,
+                        outbox_retention=timedelta(seconds=settings.analyzer_outbox_retention_s),
+                        delivery_retention=timedelta(seconds=settings.webhook_delivery_retention_s),
+                    ),
+                    "pruning",
+                ),
             ]
             if settings.analyzer_sweep_interval_s > 0:
                 sweeping = sweep_forever(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -20,9 +21,11 @@ class OutboxRelay:
     """Sends outbox rows to Kafka (acks=all) and stamps them published.
 
     The consumer hands over the ids its batch wrote right after the commit; a periodic sweep picks
-    up whatever a crash or a broker outage left behind. Delivery to Kafka is at-least-once: a crash
-    between the send and the stamp resends the row, and every record carries its stable
-    ``message-id`` header so readers can drop the repeat.
+    up whatever a crash or a broker outage left behind. Rows are leased to this relay while it sends
+    them (``ledger.claim``), so several analyzers on one database never send the same row at once.
+    Delivery to Kafka is at-least-once: a crash between the send and the stamp resends the row once
+    its lease runs out, and every record carries its stable ``message-id`` header so readers can
+    drop the repeat.
     """
 
     def __init__(
@@ -38,6 +41,9 @@ class OutboxRelay:
         self._timeout_s = timeout_s
         self._grace = grace
         self._lock = asyncio.Lock()
+        # Longer than a publish may take, so a row is never sent by two relays in a crash-free run.
+        self._lease = timedelta(seconds=2 * timeout_s + 5)
+        self.owner = f"relay-{uuid.uuid4().hex[:12]}"
 
     async def publish(self, message_ids: Sequence[str] | None = None) -> int:
         """Publish the given messages (or, with None, every row older than the grace period).
@@ -52,8 +58,10 @@ class OutboxRelay:
             sent = 0
             while True:
                 async with self._sessions() as session, session.begin():
-                    rows = await ledger.pending(
+                    rows = await ledger.claim(
                         session,
+                        owner=self.owner,
+                        lease=self._lease,
                         message_ids=message_ids,
                         older_than=None if message_ids is not None else self._grace,
                     )
@@ -69,10 +77,22 @@ class OutboxRelay:
                     ]
                 if not records:
                     return sent
-                await self._publisher.publish(records, timeout_s=self._timeout_s)
+                try:
+                    await self._publisher.publish(records, timeout_s=self._timeout_s)
+                except BaseException:
+                    await self._release(ids)
+                    raise
                 async with self._sessions() as session, session.begin():
-                    await ledger.mark_published(session, ids)
+                    await ledger.mark_published(session, ids, owner=self.owner)
                 sent += len(records)
+
+    async def _release(self, ids: Sequence[int]) -> None:
+        """Give back the leases of rows that were not sent (best effort: they expire anyway)."""
+        try:
+            async with self._sessions() as session, session.begin():
+                await ledger.release(session, ids, owner=self.owner)
+        except Exception:
+            log.warning("could not release outbox leases; they expire", exc_info=True)
 
     async def sweep_forever(self, interval_s: float) -> None:
         """Every ``interval_s``, publish rows left behind; never raises."""

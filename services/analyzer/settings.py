@@ -27,6 +27,14 @@ class AnalyzerSettings(ServiceSettings):
     analyzer_max_poll_interval_ms: int = Field(default=300_000, ge=10_000)
     analyzer_session_timeout_ms: int = Field(default=10_000, ge=6_000)
     analyzer_outbox_sweep_s: float = Field(default=5.0, gt=0)
+    # How old an unpublished outbox row must be before the sweep sends it (the batch's own relay
+    # call normally has by then).
+    analyzer_outbox_grace_s: float = Field(default=10.0, ge=0)
+    # Bounded storage (services/analyzer/retention.py): published outbox rows and finished webhook
+    # deliveries are deleted after these, checked every ANALYZER_PRUNE_INTERVAL_S.
+    analyzer_outbox_retention_s: float = Field(default=7 * 86_400, ge=0)
+    webhook_delivery_retention_s: float = Field(default=30 * 86_400, ge=0)
+    analyzer_prune_interval_s: float = Field(default=3600.0, gt=0)
     analyzer_publish_timeout_s: float = Field(default=10.0, gt=0)
     analyzer_run_migrations: bool = True
     analyzer_sweep_interval_s: float = Field(default=3600.0, ge=0)  # 0 disables the wall-clock sweep

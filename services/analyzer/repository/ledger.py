@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import event, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -120,25 +120,56 @@ def enqueued(session: AsyncSession) -> list[str]:
     return [row["message_id"] for row in session.info.get(OUTBOX_KEY, [])]
 
 
-async def pending(
+async def claim(
     session: AsyncSession,
     *,
+    owner: str,
+    lease: timedelta,
     message_ids: Sequence[str] | None = None,
     older_than: timedelta | None = None,
     limit: int = 500,
+    now: datetime | None = None,
 ) -> list[OutboxMessage]:
-    """Unpublished outbox rows: the given messages, or those older than a grace period, oldest first."""
-    query = select(OutboxMessage).where(OutboxMessage.published_at.is_(None))
+    """Lease unpublished rows to ``owner``: the given messages, or those older than a grace period.
+
+    A row another relay holds an unexpired lease on is skipped, so several analyzers on one database
+    never send the same row at once. On PostgreSQL the rows are locked with SKIP LOCKED while they
+    are claimed, so concurrent claims take different rows; on SQLite the writer's transaction holds
+    the write lock from BEGIN, which serialises claims. The caller commits.
+    """
+    now = now or datetime.now(UTC)
+    query = select(OutboxMessage).where(
+        OutboxMessage.published_at.is_(None),
+        or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+    )
     if message_ids is not None:
         query = query.where(OutboxMessage.message_id.in_(message_ids))
     if older_than is not None:
-        query = query.where(OutboxMessage.created_at < datetime.now(UTC) - older_than)
-    return list(await session.scalars(query.order_by(OutboxMessage.id).limit(limit)))
+        query = query.where(OutboxMessage.created_at < now - older_than)
+    query = query.order_by(OutboxMessage.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(await session.scalars(query))
+    for row in rows:
+        row.lease_until, row.lease_owner = now + lease, owner
+    return rows
 
 
-async def mark_published(session: AsyncSession, ids: Sequence[int]) -> None:
-    """Stamp rows as published."""
+async def mark_published(session: AsyncSession, ids: Sequence[int], *, owner: str) -> None:
+    """Stamp rows this relay sent as published (and drop their lease)."""
     if ids:
         await session.execute(
-            update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(published_at=datetime.now(UTC)),
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.lease_owner == owner)
+            .values(published_at=datetime.now(UTC), lease_until=None, lease_owner=None),
+        )
+
+
+async def release(session: AsyncSession, ids: Sequence[int], *, owner: str) -> None:
+    """Give back the leases of rows this relay could not send, so any relay can try them at once."""
+    if ids:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.lease_owner == owner)
+            .values(lease_until=None, lease_owner=None),
         )

@@ -1,0 +1,116 @@
+"""Bounded storage: rows that only record what was already sent are deleted after a retention.
+
+- A published outbox row has done its work once Kafka acknowledged it: it is kept for
+  ``ANALYZER_OUTBOX_RETENTION_S`` (7 days) so an operator can still see what went out, then deleted.
+- A finished webhook delivery (delivered, or failed for good) and its attempts are kept for
+  ``WEBHOOK_DELIVERY_RETENTION_S`` (30 days), the history ``GET /v1/subscriptions/{id}/deliveries``
+  shows and a replay can resend, then deleted. A pending delivery is never deleted.
+
+Both retentions must outlast ``ALERT_NEWS_HORIZON_S`` (3 days): a replay of an alert change younger
+than the news horizon (after a restore) finds its delivery by ``webhook-id`` and does not send it
+again while the row is kept. Every analyzer instance prunes; the deletes are idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.analyzer.db.errors import is_outage
+from services.analyzer.db.models import OutboxMessage
+from services.analyzer.db.webhook_models import Delivery
+from services.analyzer.webhooks.repository import DELIVERED, FAILED
+
+log = logging.getLogger(__name__)
+
+# Rows deleted per statement, so that no delete holds its locks (SQLite: the write lock) for long.
+CHUNK: Final = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    """How many rows one round deleted."""
+
+    outbox: int = 0
+    deliveries: int = 0
+
+
+async def _outbox_chunk(session: AsyncSession, before: datetime) -> int:
+    ids = list(
+        await session.scalars(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.published_at.is_not(None), OutboxMessage.published_at < before)
+            .order_by(OutboxMessage.id)
+            .limit(CHUNK)
+        )
+    )
+    if ids:
+        await session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(ids)))
+    return len(ids)
+
+
+async def _deliveries_chunk(session: AsyncSession, before: datetime) -> int:
+    finished = func.coalesce(Delivery.delivered_at, Delivery.created_at)
+    ids = list(
+        await session.scalars(
+            select(Delivery.id)
+            .where(Delivery.status.in_((DELIVERED, FAILED)), finished < before)
+            .order_by(Delivery.id)
+            .limit(CHUNK)
+        )
+    )
+    if ids:
+        # Their attempts go with them (ON DELETE CASCADE).
+        await session.execute(delete(Delivery).where(Delivery.id.in_(ids)))
+    return len(ids)
+
+
+async def prune(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    outbox_retention: timedelta,
+    delivery_retention: timedelta,
+    now: datetime | None = None,
+) -> Pruned:
+    """Delete what outlived its retention, a chunk per short transaction; return the counts."""
+    now = now or datetime.now(UTC)
+    counts = {"outbox": 0, "deliveries": 0}
+    for name, chunk, before in (
+        ("outbox", _outbox_chunk, now - outbox_retention),
+        ("deliveries", _deliveries_chunk, now - delivery_retention),
+    ):
+        while True:
+            async with sessions() as session, session.begin():
+                deleted = await chunk(session, before)
+            counts[name] += deleted
+            if deleted < CHUNK:
+                break
+    return Pruned(**counts)
+
+
+async def prune_forever(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    interval_s: float,
+    outbox_retention: timedelta,
+    delivery_retention: timedelta,
+) -> None:
+    """Prune every ``interval_s`` seconds; never raises (an outage is retried at the next round)."""
+    while True:
+        try:
+            pruned = await prune(sessions, outbox_retention=outbox_retention, delivery_retention=delivery_retention)
+        except Exception as exc:
+            if not is_outage(exc):
+                log.exception("pruning failed")
+            else:
+                log.warning("pruning skipped: database unreachable", extra={"reason": str(exc)[:200]})
+        else:
+            if pruned.outbox or pruned.deliveries:
+                log.info("pruned", extra={"outbox": pruned.outbox, "deliveries": pruned.deliveries})
+        await asyncio.sleep(interval_s)
