@@ -89,9 +89,7 @@ async def test_a_backlog_larger_than_a_chunk_is_deleted_in_several(sqlite_url: s
     rows = CHUNK + 7
     async with sessions_for(sqlite_url) as sessions:
         async with sessions() as session, session.begin():
-            session.add_all(
-                outbox_row(f"m{n}", created=NOW - 9 * DAY, published=NOW - 8 * DAY) for n in range(rows)
-            )
+            session.add_all(outbox_row(f"m{n}", created=NOW - 9 * DAY, published=NOW - 8 * DAY) for n in range(rows))
         pruned = await prune(sessions, outbox_retention=7 * DAY, delivery_retention=30 * DAY, now=NOW)
         assert pruned.outbox == rows
         async with sessions() as session:
