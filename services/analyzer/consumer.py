@@ -249,7 +249,9 @@ class EventConsumer:
 
     async def _deliver_backfilled_if_caught_up(self, consumer: AIOKafkaConsumer) -> None:
         """Once every assigned partition is read to its end, deliver the open alerts history held back."""
-        if not self._backfill_due or not await caught_up(consumer):
+        # A partition waiting to be moved to its recorded position may read as caught up (its records
+        # were fetched, then set aside until the seek): not yet.
+        if not self._backfill_due or self._seek_due or not await caught_up(consumer):
             return
         owns = self.owner_of_accounts()
         if owns is None:
