@@ -208,10 +208,10 @@ class EventConsumer:
             for tp in sorted(due, key=lambda t: (t.topic, t.partition)):
                 if tp.partition in recorded:
                     consumer.seek(tp, recorded[tp.partition])
-                elif legacy:
-                    committed = await consumer.committed(tp)
-                    if committed is not None:
-                        seeded[(tp.topic, tp.partition)] = committed
+                elif legacy and (committed := await consumer.committed(tp)) is not None:
+                    # Seek explicitly all the same: records fetched meanwhile were set aside.
+                    consumer.seek(tp, committed)
+                    seeded[(tp.topic, tp.partition)] = committed
                 else:
                     await consumer.seek_to_beginning(tp)
             if seeded:

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import make_url
 
 from services.analyzer.db.models import ConsumerPosition, ProcessedEvent
@@ -172,3 +172,39 @@ def partial_applied(analyzer: ServiceProcess) -> Any:
         return await applied(analyzer)
 
     return probe
+
+
+async def test_a_database_from_before_positions_resumes_from_kafkas_offsets_and_records_them(
+    kafka_bootstrap: str, topics: Topics, ingest: ServiceProcess, sqlite_url: str, tmp_path: Path
+) -> None:
+    """An upgrade: the database applied events but recorded no positions. The analyzer reads from the
+    group's committed offsets (nothing replayed, nothing skipped) and records them as its positions."""
+    first, second = account_events("upgraded", 12), account_events("after-upgrade", 15)
+    analyzer = analyzer_process(kafka_bootstrap, topics, sqlite_url, tmp_path, "upgrade")
+    analyzer.start()
+    try:
+        assert (await post_batch(ingest, first)).status_code == 202
+        await wait_for_value(partial_applied(analyzer), lambda n: n >= len(first), timeout_s=60, what="first account")
+    finally:
+        analyzer.stop()
+    async with sessions_for(sqlite_url) as sessions, sessions() as session, session.begin():
+        await session.execute(delete(ConsumerPosition))  # as the schema before positions left it
+
+    analyzer.start()
+    try:
+        assert (await post_batch(ingest, second)).status_code == 202
+        await wait_for_value(
+            partial_applied(analyzer), lambda n: n >= len(second), timeout_s=60, what="the events after the upgrade"
+        )
+        metrics = await metric_text(analyzer)
+    finally:
+        analyzer.stop()
+    assert "analyzer_events_duplicates 0.0" in metrics, "nothing before the committed offsets was read again"
+    processed, distinct, positions = await ledger(sqlite_url)
+    assert processed == distinct == len(first) + len(second)
+    assert sum(positions.values()) == len(first) + len(second), "every partition's position recorded"
+
+
+async def metric_text(analyzer: ServiceProcess) -> str:
+    async with httpx.AsyncClient(base_url=analyzer.url, timeout=10) as client:
+        return (await client.get("/metrics")).text
