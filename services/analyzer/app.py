@@ -28,6 +28,7 @@ from services.analyzer.db.engine import create_engine, create_sessionmaker
 from services.analyzer.db.errors import is_outage
 from services.analyzer.lag import LagCollector, LagMonitor
 from services.analyzer.model.risk import DEFAULT_RISK_MODEL, RiskModel
+from services.analyzer.people import endpoints as people_endpoints
 from services.analyzer.processing import EventProcessor
 from services.analyzer.relay import OutboxRelay
 from services.analyzer.repository import risk_models
@@ -148,6 +149,7 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
     app.include_router(alerts.router)
     app.include_router(subscriptions.router)
     app.include_router(backtest.router)
+    app.include_router(people_endpoints.router)
     dashboard.install(app, settings)
     return app
 
