@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,13 +13,22 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.analyzer.assessment import Assessor
-from services.analyzer.db.models import AccountModel, Base, Erasure, ErasureSubject, ProcessedEvent, Stakeholder
+from services.analyzer.db.models import (
+    AccountModel,
+    Base,
+    Erasure,
+    ErasureSubject,
+    OutboxMessage,
+    ProcessedEvent,
+    Stakeholder,
+)
 from services.analyzer.people import service
 from services.analyzer.people.redaction import ERASED, Needles, subject_hash
 from services.analyzer.processing import EventProcessor, RecordMeta
 from shared.settings import Topics
 from tests.analyzer.helpers import EVERYTHING_IS_NEWS, apply_all, encode, sessions_for
 from tests.factories import create_account, create_moment, create_stakeholder, create_survey
+from tests.harness.databases import create_database
 
 EMAIL = "Zoe.Quist@Client.example"
 NAME = "Zoe Quistgaard"
@@ -179,3 +191,31 @@ def test_the_subject_hash_ignores_case_and_padding() -> None:
     assert subject_hash(" Zoe@X.example") == subject_hash("zoe@x.example")
     assert subject_hash("zoe@x.example") != subject_hash("zoe@y.example")
     assert len(subject_hash("a")) == 64
+
+
+async def test_an_erasure_replayed_from_its_record_erases_the_person_from_a_database_that_lacked_it(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with sessions_for(database_url) as sessions:
+        await apply_all(sessions, story())
+        await erase(sessions, "zoe.quist@client.example")
+        async with sessions() as session:
+            [message] = list(
+                await session.scalars(select(OutboxMessage).where(OutboxMessage.topic == Topics().erasures))
+            )
+    record = message.value
+    assert set(record) == {"erasure_id", "erased_at", "erased_by", "subjects"}
+    assert found(json.dumps(record).lower()) == []  # hashes only
+
+    # A database that never saw the erasure (a backup from before it, say).
+    older = await asyncio.to_thread(create_database, "sqlite", tmp_path=tmp_path, pg_admin_url=None)
+    async with sessions_for(older) as sessions:
+        await apply_all(sessions, story())
+        assessor = Assessor(EVERYTHING_IS_NEWS, Topics())
+        assert await service.replay_erasures(sessions, assessor, [record]) == 1
+        assert found(await everything(sessions)) == []
+        assert await service.replay_erasures(sessions, assessor, [record]) == 0
+        async with sessions() as session:
+            erasure = await session.get(Erasure, record["erasure_id"])
+        assert erasure is not None
+        assert erasure.counts["answers"] == 9

@@ -265,7 +265,6 @@ class AlertRow(Base):
     __table_args__ = (Index("ix_alerts_pending", "active", "notified"),)
 
 
-
 class Erasure(Base):
     """One erasure of a person (``DELETE /v1/stakeholders/{id}``): when, by which key, what it removed.
 
@@ -289,5 +288,6 @@ class ErasureSubject(Base):
     subject_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     erasure_id: Mapped[str] = mapped_column(ForeignKey("erasures.erasure_id"), primary_key=True)
     erased_at: Mapped[datetime]
+
 
 from services.analyzer.db import webhook_models  # noqa: E402,F401

@@ -68,9 +68,22 @@ class Traces:
     comments: set[str]
 
 
-async def traces_of(session: AsyncSession, people: Sequence[Person], identifier: str) -> Traces:
-    """Read every id, alias, name and comment of ``people`` (plus the id they were asked by)."""
-    found = Traces({identifier}, set(), set())
+async def people_hashed(session: AsyncSession, hashes: set[str]) -> list[Person]:
+    """Every (account, person) one of whose ids or aliases has one of ``hashes`` (an erasure replayed)."""
+    found: set[Person] = set()
+    for account_id, sid in (await session.execute(select(Stakeholder.account_id, Stakeholder.stakeholder_id))).all():
+        if subject_hash(sid) in hashes:
+            found.add((account_id, sid))
+    aliases = select(StakeholderAlias.alias, StakeholderAlias.account_id, StakeholderAlias.stakeholder_id)
+    for alias, account_id, sid in (await session.execute(aliases)).all():
+        if subject_hash(alias) in hashes:
+            found.add((account_id, sid))
+    return sorted(found)
+
+
+async def traces_of(session: AsyncSession, people: Sequence[Person], identifier: str | None) -> Traces:
+    """Read every id, alias, name and comment of ``people`` (plus the id they were asked by, if any)."""
+    found = Traces({identifier} if identifier is not None else set(), set(), set())
     if not people:
         return found
     keys = tuple_(Stakeholder.account_id, Stakeholder.stakeholder_id).in_(people)
@@ -160,10 +173,15 @@ async def redact_accounts(session: AsyncSession, accounts: Sequence[str], needle
     return counts
 
 
-def record(session: AsyncSession, erasure: Erasure, identifiers: Iterable[str]) -> None:
+async def has_erasure(session: AsyncSession, erasure_id: str) -> bool:
+    """Whether this database holds the erasure."""
+    return await session.get(Erasure, erasure_id) is not None
+
+
+def record(session: AsyncSession, erasure: Erasure, hashes: Iterable[str]) -> None:
     """Keep the erasure and the hash of every id the person was known by."""
     session.add(erasure)
-    for digest in sorted({subject_hash(i) for i in identifiers}):
+    for digest in sorted(set(hashes)):
         session.add(ErasureSubject(subject_hash=digest, erasure_id=erasure.erasure_id, erased_at=erasure.erased_at))
 
 
