@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.analyzer.assessment import Assessor
 from services.analyzer.db.models import (
     AccountModel,
-    Base,
     Erasure,
     ErasureSubject,
     OutboxMessage,
@@ -28,7 +27,7 @@ from services.analyzer.processing import EventProcessor, RecordMeta
 from shared.settings import Topics
 from tests.analyzer.helpers import EVERYTHING_IS_NEWS, apply_all, encode, sessions_for
 from tests.factories import create_account, create_moment, create_stakeholder, create_survey
-from tests.harness.databases import create_database
+from tests.harness.databases import create_database, database_text
 
 EMAIL = "Zoe.Quist@Client.example"
 NAME = "Zoe Quistgaard"
@@ -51,16 +50,6 @@ def story() -> list[dict[str, Any]]:
         events.append(create_survey(stakeholder_id="pat", score=9, occurred_at=at))
         events.append(create_survey(stakeholder_id="ivy", score=10, occurred_at=at))
     return events
-
-
-async def everything(sessions: async_sessionmaker[AsyncSession]) -> str:
-    """Every row of every table, as text (lower case)."""
-    parts: list[str] = []
-    async with sessions() as session:
-        for table in Base.metadata.sorted_tables:
-            for row in (await session.execute(select(table))).all():
-                parts.append(f"{table.name}: {tuple(row)!r}")
-    return "\n".join(parts).lower()
 
 
 def found(text: str, needles: Iterable[str] = TRACES) -> list[str]:
@@ -91,13 +80,13 @@ async def erase(
 async def test_an_erased_person_leaves_every_table_and_their_account_is_recomputed(database_url: str) -> None:
     async with sessions_for(database_url) as sessions:
         await apply_all(sessions, story())
-        before = await everything(sessions)
+        before = await database_text(database_url)
         assert found(before) == list(TRACES), "the story leaves the person's traces to erase"
 
         shredder = Shredder()
         report = await erase(sessions, " zoe.quist@CLIENT.example ")  # an alias, any case, padded
 
-        after = await everything(sessions)
+        after = await database_text(database_url)
         assert found(after) == []
         assert ERASED in after  # the moment's attributes and the alerts' evidence kept, redacted
         assert report.accounts == ["acme"]
@@ -155,7 +144,7 @@ async def test_records_published_before_the_erasure_are_skipped_and_later_ones_a
         async with sessions() as session:
             ledger = dict((await session.execute(select(ProcessedEvent.event_id, ProcessedEvent.outcome))).all())
         assert ledger["in-flight"] == "erased"
-        text = await everything(sessions)
+        text = await database_text(database_url)
         assert "invoicing portal" not in text
         assert "answered-again" in text  # the person answered again after the erasure: a new fact
         # Replayed, the batch changes nothing.
@@ -170,10 +159,10 @@ async def test_an_unknown_id_is_recorded_and_a_failed_shredding_changes_nothing(
         assert report.counts["people"] == 0
 
         await apply_all(sessions, story()[:4])
-        before = await everything(sessions)
+        before = await database_text(database_url)
         with pytest.raises(service.ShreddingFailed):
             await erase(sessions, "zq-771", Shredder(fail=True))
-        assert await everything(sessions) == before
+        assert await database_text(database_url) == before
 
 
 def test_redaction_replaces_ids_and_names_anywhere_and_short_values_only_whole() -> None:
@@ -213,7 +202,7 @@ async def test_an_erasure_replayed_from_its_record_erases_the_person_from_a_data
         await apply_all(sessions, story())
         assessor = Assessor(EVERYTHING_IS_NEWS, Topics())
         assert await service.replay_erasures(sessions, assessor, [record]) == 1
-        assert found(await everything(sessions)) == []
+        assert found(await database_text(older)) == []
         assert await service.replay_erasures(sessions, assessor, [record]) == 0
         async with sessions() as session:
             erasure = await session.get(Erasure, record["erasure_id"])

@@ -16,15 +16,12 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
 
-from services.analyzer.db.models import Base
-from tests.analyzer.helpers import sessions_for
 from tests.cli.helpers import Run, feedback
 from tests.dashboard.test_http import sign_in
 from tests.e2e.test_pipeline import analyzer_process, service_env
 from tests.factories import ANALYZER_KEY, INGEST_KEY, auth, create_account, create_stakeholder, create_survey
-from tests.harness.databases import create_database
+from tests.harness.databases import create_database, database_text
 from tests.harness.kafka import create_topics, read_all, unique_topics
 from tests.harness.processes import ServiceProcess
 from tests.harness.waiting import wait_for_value
@@ -346,15 +343,6 @@ async def test_people_erase_leaves_no_trace_in_the_database_the_api_or_the_dashb
     again = stack.run("--json", "people", "erase", person, "--yes")
     assert again.code == 0, again
     assert again.json()["counts"]["people"] == 0
-
-
-async def database_text(url: str) -> str:
-    """Every row of every table of the analyzer's database, as lower-case text."""
-    parts: list[str] = []
-    async with sessions_for(url) as sessions, sessions() as session:
-        for table in Base.metadata.sorted_tables:
-            parts.extend(f"{table.name}: {tuple(row)!r}" for row in (await session.execute(select(table))).all())
-    return "\n".join(parts).lower()
 
 
 def found_in_database(text: str, traces: list[str]) -> list[str]:
