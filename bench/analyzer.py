@@ -117,6 +117,7 @@ def analyzer_env(bootstrap: str, topic: str, url: str) -> dict[str, str]:
         "TOPICS__ALERTS": f"{topic}.alerts",
         "TOPICS__POSITIONS": f"{topic}.positions",
         "TOPICS__DLQ": f"{topic}.dlq",
+        "TOPICS__ERASURES": f"{topic}.erasures",
         "DATABASE_URL": url,
         "ANALYZER_GROUP_ID": f"bench-{uuid.uuid4().hex[:8]}",
         "ANALYZER_API_KEYS": "bench-key",

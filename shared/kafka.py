@@ -163,7 +163,8 @@ async def ensure_topics(settings: ServiceSettings, topics: Sequence[str], *, tim
     """Create the topics that do not exist yet, with the configured partition count.
 
     The events topic is created with unlimited retention: it is the source of truth the analyzer's
-    database can be rebuilt from (docs/operations.md), so no event may age out of it.
+    database can be rebuilt from (docs/operations.md), so no event may age out of it. So is the
+    erasures topic: an erasure must outlive every copy of the records it erases.
     """
     admin = AIOKafkaAdminClient(
         bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -182,7 +183,7 @@ async def ensure_topics(settings: ServiceSettings, topics: Sequence[str], *, tim
                     name=t,
                     num_partitions=settings.kafka_topic_partitions,
                     replication_factor=settings.kafka_replication_factor,
-                    topic_configs=KEEP_FOREVER if t == settings.topics.events else {},
+                    topic_configs=KEEP_FOREVER if t in (settings.topics.events, settings.topics.erasures) else {},
                 )
                 for t in missing
             ],

@@ -21,10 +21,12 @@ class Topics(BaseModel):
     alerts: str = "feedback.alerts.v1"
     positions: str = "feedback.positions.v1"
     dlq: str = "feedback.dlq.v1"
+    # The erasure records (hashes of ids, no personal data), kept forever like the events they erase.
+    erasures: str = "feedback.erasures.v1"
 
     def all(self) -> list[str]:
         """Every topic the system uses."""
-        return [self.events, self.alerts, self.positions, self.dlq]
+        return [self.events, self.alerts, self.positions, self.dlq, self.erasures]
 
 
 def split_keys(value: object) -> object:

@@ -28,6 +28,8 @@ from services.analyzer.db.engine import create_engine, create_sessionmaker
 from services.analyzer.db.errors import is_outage
 from services.analyzer.lag import LagCollector, LagMonitor
 from services.analyzer.model.risk import DEFAULT_RISK_MODEL, RiskModel
+from services.analyzer.people import endpoints as people_endpoints
+from services.analyzer.people import topic as erasures_topic
 from services.analyzer.processing import EventProcessor
 from services.analyzer.relay import OutboxRelay
 from services.analyzer.repository import risk_models
@@ -72,6 +74,8 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
                 # The database was away at start: nothing is evaluated before the fit in use is known.
                 loaded = model_config(settings, await _risk_model(app.state.sessions, wait=True) or DEFAULT_RISK_MODEL)
                 processor.assessor.config = app.state.assessor.config = loaded
+            # A restored or rebuilt database may lack erasures the topic holds: apply them before any record.
+            await erasures_topic.catch_up_until_done(settings, writer_sessions, processor.assessor)
             await consumer.run()
 
         consumer = EventConsumer(settings, writer_sessions, processor, after_commit=relay.publish)
@@ -148,6 +152,7 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
     app.include_router(alerts.router)
     app.include_router(subscriptions.router)
     app.include_router(backtest.router)
+    app.include_router(people_endpoints.router)
     dashboard.install(app, settings)
     return app
 

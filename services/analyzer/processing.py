@@ -23,6 +23,8 @@ from services.analyzer.assessment import Assessor, ModelConfig
 from services.analyzer.attribution import Attribution, attribute, identities_of
 from services.analyzer.db.models import JourneyMomentRow, Response
 from services.analyzer.model import DEFAULT_HALF_LIFE, DEFAULT_THRESHOLDS
+from services.analyzer.people.guard import erased_among
+from services.analyzer.people.repository import hold_against_erasure
 from services.analyzer.repository import directory, identities, ledger, positions, responses
 from services.analyzer.repository.batch import read_batch
 from shared.event_time import TimePolicy
@@ -45,12 +47,14 @@ class RecordMeta:
     key: bytes | None
     # The record's ``schema`` header (ingest writes ``feedback.event.v1``; other producers may omit it).
     schema: str | None = None
+    # When the record was published (Kafka's timestamp, ms): an erasure skips what was published before.
+    timestamp_ms: int | None = None
 
     @classmethod
     def of(cls, record: Any) -> RecordMeta:
         """The meta of a consumer record (``aiokafka.ConsumerRecord``), its ``schema`` header included."""
         schema = next((v.decode(errors="replace") for k, v in record.headers or () if k == "schema"), None)
-        return cls(record.topic, record.partition, record.offset, record.key, schema)
+        return cls(record.topic, record.partition, record.offset, record.key, schema, record.timestamp)
 
     @property
     def position(self) -> str:
@@ -112,17 +116,37 @@ class EventProcessor:
                 decoded.append(self.decode(raw))
             except ValueError as exc:
                 decoded.append(exc)
-        events = [e for e in decoded if not isinstance(e, ValueError)]
+        # Records about a person erased since they were published are not applied (people/guard.py);
+        # no erasure commits between this read and the batch's commit.
+        await hold_against_erasure(session)
+        valid = [
+            (i, e, m.timestamp_ms)
+            for i, (e, (_, m)) in enumerate(zip(decoded, records, strict=True))
+            if not isinstance(e, ValueError)
+        ]
+        skip, strip = await erased_among(session, [(e, at) for _, e, at in valid])
+        erased = {valid[k][0] for k in skip}
+        for k in strip:
+            index, moment, _ = valid[k]
+            assert not isinstance(moment, ValueError)
+            decoded[index] = moment.model_copy(update={"stakeholder_id": None})
+        events = [e for i, e in enumerate(decoded) if not isinstance(e, ValueError) and i not in erased]
         await ledger.prefetch(session, [e.event_id for e in events if e.event_id is not None])
         await read_batch(session, events)
         outcomes = []
-        for (raw, meta), event in zip(records, decoded, strict=True):
+        for index, ((raw, meta), event) in enumerate(zip(records, decoded, strict=True)):
             if isinstance(event, ValueError):
                 outcomes.append(await self._dead_letter(session, meta.position, raw, meta, reason=str(event)))
                 continue
             event_id = event.event_id or meta.position
             if await ledger.already_processed(session, event_id):
                 outcomes.append("duplicate")
+                continue
+            if index in erased:
+                ledger.mark_processed(
+                    session, event_id, topic=meta.topic, partition=meta.partition, offset=meta.offset, outcome="erased"
+                )
+                outcomes.append("erased")
                 continue
             await self.apply(session, event)
             ledger.mark_processed(

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.analyzer.assessment import ModelConfig
 from services.analyzer.db.engine import create_engine, create_sessionmaker
 from services.analyzer.db.models import AlertRow, OutboxMessage, ProcessedEvent
+from services.analyzer.people import topic as erasures_topic
 from services.analyzer.processing import EventProcessor, RecordMeta
 from services.analyzer.settings import AnalyzerSettings
 
@@ -119,6 +120,8 @@ async def rebuild(
             timedelta(days=settings.model_half_life_days), settings.thresholds, news_horizon=timedelta(0)
         )
         processor = EventProcessor(settings.topics, config, time_policy=settings.time_policy)
+        # The erasures first: a record about an erased person, published before the erasure, is skipped.
+        await erasures_topic.catch_up(settings, sessions, processor.assessor)
         outcomes: dict[str, int] = {}
         started = time.monotonic()
         done = 0

@@ -18,9 +18,10 @@ import httpx
 import pytest
 
 from tests.cli.helpers import Run, feedback
+from tests.dashboard.test_http import sign_in
 from tests.e2e.test_pipeline import analyzer_process, service_env
-from tests.factories import ANALYZER_KEY, INGEST_KEY, auth, create_account, create_survey
-from tests.harness.databases import create_database
+from tests.factories import ANALYZER_KEY, INGEST_KEY, auth, create_account, create_stakeholder, create_survey
+from tests.harness.databases import create_database, database_text
 from tests.harness.kafka import create_topics, read_all, unique_topics
 from tests.harness.processes import ServiceProcess
 from tests.harness.waiting import wait_for_value
@@ -36,6 +37,7 @@ class Stack:
     analyzer: ServiceProcess
     env: dict[str, str]
     workdir: Path
+    database: str
 
     def run(self, *args: str, **overrides: str) -> Run:
         """``feedback ARGS`` against this stack."""
@@ -74,7 +76,7 @@ def stack(
                 "INGEST_API_KEY": INGEST_KEY,
                 "ANALYZER_API_KEY": ANALYZER_KEY,
             }
-            yield Stack(ingest, analyzer, env, tmp)
+            yield Stack(ingest, analyzer, env, tmp, database)
         finally:
             analyzer.stop()
     finally:
@@ -285,3 +287,63 @@ async def test_contacts_import_waits_out_the_rate_limit_and_loses_nothing(kafka_
     assert run.err.splitlines()[-1] == "published 6/6 events"
     records = await read_all(kafka_bootstrap, topics.events, expect=6)
     assert sorted(r["value"]["stakeholder_id"] for r in records) == [f"acme-p{n}" for n in range(6)]
+
+
+async def test_people_erase_leaves_no_trace_in_the_database_the_api_or_the_dashboard(stack: Stack) -> None:
+    account = account_id()
+    person, email, name = f"{account}-zq", f"zoe.quist@{account}.example", f"Zoe Quistgaard {account}"
+    comment = f"the invoicing portal of {account} is a maze"
+    events: list[dict[str, Any]] = [
+        create_account(account_id=account, name=account, renewal_date="2026-09-01"),
+        create_stakeholder(account_id=account, stakeholder_id=person, role="finance", name=name, aliases=[email]),
+        create_stakeholder(account_id=account, stakeholder_id=f"{account}-pat", role="procurement"),
+    ]
+    for day in range(2, 16, 3):
+        at = f"2026-05-{day:02d}T10:00:00Z"
+        answer = create_survey(account_id=account, stakeholder_id=person, score=1, comment=comment, occurred_at=at)
+        events.append(answer)
+        events.append(create_survey(account_id=account, stakeholder_id=f"{account}-pat", score=10, occurred_at=at))
+    await post_events(stack, events)
+    await stack.eventually(
+        "accounts",
+        "show",
+        account,
+        until=lambda v: {p["stakeholder_id"]: p["responses"] for p in v["stakeholders"]}.get(person) == 5,
+        what="the person's five answers held",
+    )
+    traces = [person, email, name, comment]
+    assert found_in_database(await database_text(stack.database), traces) == traces
+
+    refused = stack.run("people", "erase", email)  # no terminal to confirm on
+    assert refused.code != 0
+    assert "--yes" in refused.err
+    run = stack.run("people", "erase", email.upper(), "--yes")
+    assert run.code == 0, run
+    assert f"1 directory entries in {account}, 5 answers" in run.out
+
+    assert found_in_database(await database_text(stack.database), traces) == []
+    async with httpx.AsyncClient(base_url=stack.analyzer.url, headers=auth(ANALYZER_KEY), timeout=30) as client:
+        pages = [
+            await client.get(f"/v1/accounts/{account}"),
+            await client.get("/v1/accounts", params={"limit": 1000}),
+            await client.get("/v1/alerts", params={"account_id": account}),
+        ]
+    assert [p.status_code for p in pages] == [200, 200, 200]
+    view = pages[0].json()
+    assert [p["stakeholder_id"] for p in view["stakeholders"]] == [f"{account}-pat"]
+    assert found_in_database(" ".join(p.text for p in pages).lower(), traces) == []
+    async with httpx.AsyncClient(base_url=stack.analyzer.url, timeout=30) as browser:
+        signed_in = await sign_in(browser)
+        assert signed_in.status_code == 303, signed_in.text
+        html = [(await browser.get(path)).text for path in ("/dashboard", f"/dashboard/accounts/{account}")]
+    assert account in html[1]
+    assert found_in_database(" ".join(html).lower(), traces) == []
+
+    # Again: nothing left to erase, and it says so.
+    again = stack.run("--json", "people", "erase", person, "--yes")
+    assert again.code == 0, again
+    assert again.json()["counts"]["people"] == 0
+
+
+def found_in_database(text: str, traces: list[str]) -> list[str]:
+    return [t for t in traces if t.lower() in text]

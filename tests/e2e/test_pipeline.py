@@ -30,6 +30,7 @@ def service_env(bootstrap: str, topics: Topics, **extra: str) -> dict[str, str]:
         "TOPICS__ALERTS": topics.alerts,
         "TOPICS__POSITIONS": topics.positions,
         "TOPICS__DLQ": topics.dlq,
+        "TOPICS__ERASURES": topics.erasures,
         "INGEST_API_KEYS": INGEST_KEY,
         "ANALYZER_API_KEYS": ANALYZER_KEY,
         "LOG_LEVEL": "WARNING",

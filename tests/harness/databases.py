@@ -7,8 +7,11 @@ import uuid
 from pathlib import Path
 
 import asyncpg
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from services.analyzer.db.engine import create_engine, create_sessionmaker
+from services.analyzer.db.models import Base
 from services.analyzer.migrate import upgrade
 
 
@@ -39,3 +42,16 @@ def create_database(backend: str, *, tmp_path: Path, pg_admin_url: str | None, m
     if migrate:
         upgrade(url)
     return url
+
+
+async def database_text(url: str) -> str:
+    """Every row of every table of the analyzer's database, as lower-case text (to search for traces)."""
+    engine = create_engine(url)
+    parts: list[str] = []
+    try:
+        async with create_sessionmaker(engine)() as session:
+            for table in Base.metadata.sorted_tables:
+                parts.extend(f"{table.name}: {tuple(row)!r}" for row in (await session.execute(select(table))).all())
+    finally:
+        await engine.dispose()
+    return "\n".join(parts).lower()

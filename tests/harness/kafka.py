@@ -21,6 +21,7 @@ def unique_topics() -> Topics:
         alerts=f"t{tag}.alerts",
         positions=f"t{tag}.positions",
         dlq=f"t{tag}.dlq",
+        erasures=f"t{tag}.erasures",
     )
 
 

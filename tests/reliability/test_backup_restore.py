@@ -12,6 +12,7 @@ in the end, the first account unchanged.
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -27,6 +28,8 @@ from shared.settings import Topics
 from tests.analyzer.helpers import sessions_for
 from tests.e2e.test_pipeline import applied, post_batch
 from tests.factories import ANALYZER_KEY, auth
+from tests.harness.databases import database_text
+from tests.harness.kafka import read_all
 from tests.harness.postgres import find_bindir
 from tests.harness.processes import ServiceProcess
 from tests.harness.waiting import wait_for_value
@@ -208,3 +211,42 @@ async def test_a_database_from_before_positions_resumes_from_kafkas_offsets_and_
 async def metric_text(analyzer: ServiceProcess) -> str:
     async with httpx.AsyncClient(base_url=analyzer.url, timeout=10) as client:
         return (await client.get("/metrics")).text
+
+
+async def test_a_backup_from_before_an_erasure_is_erased_again_when_restored(
+    kafka_bootstrap: str, topics: Topics, ingest: ServiceProcess, database_url: str, tmp_path: Path
+) -> None:
+    """The erasure outlives the database: its record on the erasures topic is applied to the restored one."""
+    events = account_events("erase-restore", 12)
+    person = "fin@erase-restore.example"
+    analyzer = analyzer_process(kafka_bootstrap, topics, database_url, tmp_path, "erase-restore")
+    analyzer.start()
+    try:
+        assert (await post_batch(ingest, events)).status_code == 202
+        await wait_for_value(partial_applied(analyzer), lambda n: n >= len(events), timeout_s=60, what="the account")
+        backup = tmp_path / "before-erasure.db"
+        await asyncio.to_thread(back_up, database_url, backup)
+        async with httpx.AsyncClient(base_url=analyzer.url, headers=auth(ANALYZER_KEY), timeout=30) as client:
+            erased = await client.delete(f"/v1/stakeholders/{person}")
+        assert erased.status_code == 200, erased.text
+        assert erased.json()["counts"]["answers"] == 4
+        [record] = await read_all(kafka_bootstrap, topics.erasures, expect=1)
+        assert person not in json.dumps(record)
+    finally:
+        analyzer.stop()
+
+    await asyncio.to_thread(restore, database_url, backup)
+    assert person in await database_text(database_url), "the backup holds the person"
+
+    analyzer.start()
+    try:
+        view = await wait_for_value(
+            lambda: account(analyzer, "erase-restore"),
+            lambda r: r.status_code == 200 and person not in r.text,
+            timeout_s=60,
+            what="the person erased again",
+        )
+        assert len(view.json()["stakeholders"]) == 2
+    finally:
+        analyzer.stop()
+    assert person not in await database_text(database_url)

@@ -265,4 +265,29 @@ class AlertRow(Base):
     __table_args__ = (Index("ix_alerts_pending", "active", "notified"),)
 
 
+class Erasure(Base):
+    """One erasure of a person (``DELETE /v1/stakeholders/{id}``): when, by which key, what it removed.
+
+    It holds no personal data: the ids the person was known by are kept only as hashes, in
+    ``erasure_subjects``.
+    """
+
+    __tablename__ = "erasures"
+
+    erasure_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    erased_at: Mapped[datetime]
+    erased_by: Mapped[str] = mapped_column(String(128))
+    counts: Mapped[dict[str, Any]] = mapped_column()
+
+
+class ErasureSubject(Base):
+    """The hash of one id an erased person was known by; records naming it published before are skipped."""
+
+    __tablename__ = "erasure_subjects"
+
+    subject_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    erasure_id: Mapped[str] = mapped_column(ForeignKey("erasures.erasure_id"), primary_key=True)
+    erased_at: Mapped[datetime]
+
+
 from services.analyzer.db import webhook_models  # noqa: E402,F401
