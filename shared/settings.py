@@ -44,6 +44,9 @@ class ServiceSettings(BaseSettings):
         env_file_encoding="utf-8",
         env_nested_delimiter="__",
         extra="ignore",
+        # A refused setting must not print its value: a validation error echoes the whole input
+        # (KAFKA_SASL_PASSWORD, API keys) into the start-up traceback, i.e. into the logs.
+        hide_input_in_errors=True,
     )
 
     environment: Literal["development", "test", "production"] = "production"
