@@ -9,15 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.conn import collect_hosts, create_conn
+from aiokafka.errors import (
+    KafkaError,
+    SaslAuthenticationFailed,
+    TopicAlreadyExistsError,
+    UnsupportedSaslMechanismError,
+)
 from aiokafka.partitioner import DefaultPartitioner, murmur2
 
+from shared.kafka_security import client_options as client_options
+from shared.kafka_security import describe
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -59,7 +68,7 @@ def partition_for(key: bytes | None, all_partitions: list[int], available: list[
 def build_producer(settings: ServiceSettings, *, client_id: str) -> AIOKafkaProducer:
     """A durable producer: ``acks="all"`` and idempotence (docs/architecture.md, "Processing guarantees")."""
     return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **client_options(settings),
         client_id=f"{settings.kafka_client_id_prefix}-{client_id}",
         acks="all",
         enable_idempotence=True,
@@ -97,7 +106,8 @@ class DurablePublisher:
                     await asyncio.wait_for(producer.start(), timeout_s)
                 except (TimeoutError, KafkaError, OSError) as exc:
                     await _quiet_stop(producer)
-                    raise PublishFailed(f"cannot connect to Kafka: {exc!r}") from exc
+                    reason = await connection_problem(self._settings, timeout_s=timeout_s) or repr(exc)
+                    raise PublishFailed(f"cannot connect to Kafka: {reason}") from exc
                 self._producer = producer
             return self._producer
 
@@ -167,7 +177,7 @@ async def ensure_topics(settings: ServiceSettings, topics: Sequence[str], *, tim
     erasures topic: an erasure must outlive every copy of the records it erases.
     """
     admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **client_options(settings),
         client_id=f"{settings.kafka_client_id_prefix}-admin",
         request_timeout_ms=int(timeout_s * 1000),
     )
@@ -196,3 +206,35 @@ async def ensure_topics(settings: ServiceSettings, topics: Sequence[str], *, tim
         log.info("created kafka topics", extra={"topics": missing})
     finally:
         await admin.close()
+
+
+async def connection_problem(settings: ServiceSettings, *, timeout_s: float = 5.0) -> str | None:
+    """Why a client cannot connect, in words: one connection to the first bootstrap broker, with the
+    settings' TLS and SASL, and its failure explained; None if that connection succeeds.
+
+    aiokafka reports a failed start only as "Unable to bootstrap"; a refused password or an untrusted
+    certificate deserves to be named as such. The result never holds the password.
+    """
+    options = client_options(settings)
+    host, port, _ = collect_hosts(options.pop("bootstrap_servers"), randomize=False)[0]
+    where = f"{host}:{port} ({describe(settings.kafka_security)})"
+    try:
+        async with asyncio.timeout(timeout_s):
+            conn = await create_conn(host, port, request_timeout_ms=int(timeout_s * 1000), **options)
+    except SaslAuthenticationFailed as exc:
+        return f"the broker at {where} refused the credentials (KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD): {exc}"
+    except UnsupportedSaslMechanismError as exc:
+        return f"the broker at {where} does not offer KAFKA_SASL_MECHANISM: {exc}"
+    except ssl.SSLCertVerificationError as exc:
+        return (
+            f"the TLS certificate of the broker at {where} is not trusted (KAFKA_SSL_CAFILE, and a certificate "
+            f"that names the host): {exc.verify_message}"
+        )
+    except ssl.SSLError as exc:
+        return f"the TLS handshake with the broker at {where} failed (does KAFKA_SECURITY_PROTOCOL match?): {exc}"
+    except TimeoutError:
+        return f"no answer from the broker at {where} within {timeout_s:g}s (does KAFKA_SECURITY_PROTOCOL match?)"
+    except (KafkaError, OSError) as exc:
+        return f"cannot connect to the broker at {where}: {exc!r}"
+    conn.close()
+    return None

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from pathlib import Path
+from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, Field, SecretStr, field_validator
+from pydantic import AwareDatetime, BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.event_time import DEFAULT_EARLIEST, DEFAULT_MAX_FUTURE, TimePolicy, calendar_error
+from shared.kafka_security import KafkaSecurity, SaslMechanism, SecurityProtocol, security_errors
 
 # Keys that ``make run`` fills in for local development; refused outside development.
 DEVELOPMENT_PLACEHOLDER_KEYS = frozenset({"dev-ingest-key", "dev-analyzer-key", "changeme"})
@@ -44,6 +46,9 @@ class ServiceSettings(BaseSettings):
         env_file_encoding="utf-8",
         env_nested_delimiter="__",
         extra="ignore",
+        # A refused setting must not print its value: a validation error echoes the whole input
+        # (KAFKA_SASL_PASSWORD, API keys) into the start-up traceback, i.e. into the logs.
+        hide_input_in_errors=True,
     )
 
     environment: Literal["development", "test", "production"] = "production"
@@ -54,6 +59,15 @@ class ServiceSettings(BaseSettings):
     kafka_replication_factor: int = Field(default=1, ge=1, le=10)
     kafka_create_topics: bool = True
     kafka_request_timeout_s: float = Field(default=10.0, gt=0)
+    # How the clients reach and prove themselves to the brokers (docs/security.md, "Kafka: TLS and SASL").
+    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
+    kafka_sasl_mechanism: SaslMechanism = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None  # unset: the system's trusted CAs
+    kafka_ssl_certfile: Path | None = None  # a client certificate, for brokers that require mutual TLS
+    kafka_ssl_keyfile: Path | None = None
+    kafka_ssl_key_password: SecretStr | None = None
     topics: Topics = Topics()
     # The window of accepted event times (docs/api.md, "Event time"): ingest answers 422 outside it
     # and the analyzer dead-letters a record outside it.
@@ -66,6 +80,33 @@ class ServiceSettings(BaseSettings):
         if (reason := calendar_error(value)) is not None:
             raise ValueError(f"EVENT_TIME_EARLIEST {reason}")
         return value
+
+    @field_validator("kafka_security_protocol", "kafka_sasl_mechanism", mode="before")
+    @classmethod
+    def _upper_case(cls, value: object) -> object:
+        # Kafka's own documentation spells them in capitals; sasl_ssl is as clear and means the same.
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _kafka_security_consistent(self) -> Self:
+        problems = security_errors(self.kafka_security, self.environment)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def kafka_security(self) -> KafkaSecurity:
+        """The Kafka connection's security settings, as one value (see shared/kafka_security.py)."""
+        return KafkaSecurity(
+            protocol=self.kafka_security_protocol,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            sasl_username=self.kafka_sasl_username,
+            sasl_password=self.kafka_sasl_password,
+            cafile=self.kafka_ssl_cafile,
+            certfile=self.kafka_ssl_certfile,
+            keyfile=self.kafka_ssl_keyfile,
+            key_password=self.kafka_ssl_key_password,
+        )
 
     @property
     def time_policy(self) -> TimePolicy:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import base64
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -22,6 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,9 +94,28 @@ def port_open(host: str, port: int) -> bool:
         return False
 
 
+SCRAM_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
+@dataclass(frozen=True)
+class SecureListeners:
+    """Client listeners that need TLS: SASL_SSL on the broker's port (PLAIN and SCRAM users) and,
+    with ``mtls_port``, SSL that requires a client certificate signed by the CA.
+
+    Kafka reads PEM directly: ``keystore_file`` holds the broker's unencrypted PKCS#8 key followed by
+    its certificate chain (naming 127.0.0.1), ``ca_file`` the CA that signs server and client certificates.
+    """
+
+    ca_file: Path
+    keystore_file: Path
+    plain_users: Mapping[str, str] = field(default_factory=dict)
+    scram_users: Mapping[str, str] = field(default_factory=dict)  # for both SCRAM-SHA-256 and SCRAM-SHA-512
+    mtls_port: int | None = None
+
+
 @dataclass
 class KafkaBroker:
-    """One single-node KRaft broker process on loopback."""
+    """One single-node KRaft broker process on loopback (PLAINTEXT, or the listeners of ``security``)."""
 
     port: int
     controller_port: int
@@ -102,8 +123,11 @@ class KafkaBroker:
     libs: Path
     partitions: int = 6
     heap_mb: int = 512
+    security: SecureListeners | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
     _log_offset: int = field(default=0, init=False)
+    # The broker's own PLAIN credentials for its inter-broker connections on the SASL_SSL listener.
+    _broker_password: str = field(default_factory=lambda: secrets.token_hex(16), init=False)
 
     @property
     def bootstrap(self) -> str:
@@ -122,6 +146,50 @@ class KafkaBroker:
             *args,
         ]
 
+    def _listener_lines(self) -> list[str]:
+        controller = f"CONTROLLER://127.0.0.1:{self.controller_port}"
+        if self.security is None:
+            return [
+                f"listeners=PLAINTEXT://127.0.0.1:{self.port},{controller}",
+                f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                "inter.broker.listener.name=PLAINTEXT",
+                "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            ]
+        sec = self.security
+        clients = [f"SASL_SSL://127.0.0.1:{self.port}"]
+        if sec.mtls_port is not None:
+            clients.append(f"SSL://127.0.0.1:{sec.mtls_port}")
+        plain_users = {"broker": self._broker_password, **sec.plain_users}
+        plain = " ".join(
+            [f'username="broker" password="{self._broker_password}"']
+            + [f'user_{name}="{password}"' for name, password in plain_users.items()],
+        )
+        scram = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+        return [
+            f"listeners={','.join(clients)},{controller}",
+            f"advertised.listeners={','.join(clients)}",
+            "inter.broker.listener.name=SASL_SSL",
+            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL",
+            f"sasl.enabled.mechanisms=PLAIN,{','.join(SCRAM_MECHANISMS)}",
+            "sasl.mechanism.inter.broker.protocol=PLAIN",
+            f"listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule"
+            f" required {plain};",
+            *(f"listener.name.sasl_ssl.{m.lower()}.sasl.jaas.config={scram}" for m in SCRAM_MECHANISMS),
+            "ssl.keystore.type=PEM",
+            f"ssl.keystore.location={sec.keystore_file}",
+            "ssl.truststore.type=PEM",
+            f"ssl.truststore.location={sec.ca_file}",
+            "listener.name.ssl.ssl.client.auth=required",
+        ]
+
+    def _scram_arguments(self) -> list[str]:
+        users = self.security.scram_users if self.security else {}
+        return [
+            f"--add-scram={mechanism}=[name={name},password={password}]"
+            for mechanism in SCRAM_MECHANISMS
+            for name, password in users.items()
+        ]
+
     def _write_config(self) -> Path:
         log_dir = self.data_dir / "data"
         config = self.data_dir / "server.properties"
@@ -131,11 +199,8 @@ class KafkaBroker:
                     "process.roles=broker,controller",
                     "node.id=1",
                     f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
-                    f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
-                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
-                    "inter.broker.listener.name=PLAINTEXT",
+                    *self._listener_lines(),
                     "controller.listener.names=CONTROLLER",
-                    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
                     f"log.dirs={log_dir}",
                     f"num.partitions={self.partitions}",
                     "offsets.topic.replication.factor=1",
@@ -160,7 +225,14 @@ class KafkaBroker:
         if not (self.data_dir / "data" / "meta.properties").exists():
             # "--cluster-id=" keeps an id that starts with "-" (base64url allows it) from being read as a flag.
             fmt = subprocess.run(
-                self._java("kafka.tools.StorageTool", "format", f"--cluster-id={_kafka_uuid()}", "-c", str(config)),
+                self._java(
+                    "kafka.tools.StorageTool",
+                    "format",
+                    f"--cluster-id={_kafka_uuid()}",
+                    "-c",
+                    str(config),
+                    *self._scram_arguments(),
+                ),
                 capture_output=True,
                 text=True,
                 check=False,
@@ -223,6 +295,7 @@ def start_broker(
     data_dir: Path | None = None,
     partitions: int = 6,
     cache_dir: Path = DEFAULT_CACHE,
+    security: SecureListeners | None = None,
 ) -> KafkaBroker:
     """Fetch the jars if needed and start a broker; free ports and a temporary folder by default."""
     broker = KafkaBroker(
@@ -231,6 +304,7 @@ def start_broker(
         data_dir=data_dir or Path(tempfile.mkdtemp(prefix="kafka-")),
         libs=resolve_jars(cache_dir),
         partitions=partitions,
+        security=security,
     )
     broker.start()
     return broker

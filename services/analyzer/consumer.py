@@ -27,6 +27,7 @@ from services.analyzer.db.errors import is_conflict, is_outage
 from services.analyzer.processing import EventProcessor, RecordMeta
 from services.analyzer.repository import ledger, positions
 from services.analyzer.settings import AnalyzerSettings
+from shared.kafka import client_options, connection_problem
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ class EventConsumer:
     def _build(self) -> AIOKafkaConsumer:
         s = self._settings
         return AIOKafkaConsumer(
-            bootstrap_servers=s.kafka_bootstrap_servers,
+            **client_options(s),
             group_id=s.analyzer_group_id,
             client_id=f"{s.kafka_client_id_prefix}-analyzer",
             enable_auto_commit=False,
@@ -137,7 +138,8 @@ class EventConsumer:
                 await consumer.start()
             except (KafkaError, OSError) as exc:
                 await consumer.stop()
-                log.warning("kafka unreachable; retrying", extra={"reason": repr(exc), "retry_in_s": backoff})
+                reason = await connection_problem(self._settings) or repr(exc)
+                log.warning("kafka unreachable; retrying", extra={"reason": reason, "retry_in_s": backoff})
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10)
                 continue

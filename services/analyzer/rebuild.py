@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -28,6 +29,7 @@ from services.analyzer.db.models import AlertRow, OutboxMessage, ProcessedEvent
 from services.analyzer.people import topic as erasures_topic
 from services.analyzer.processing import EventProcessor, RecordMeta
 from services.analyzer.settings import AnalyzerSettings
+from shared.kafka import client_options, connection_problem
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +69,19 @@ async def _is_empty(sessions: async_sessionmaker[AsyncSession]) -> bool:
 
 async def _open(settings: AnalyzerSettings) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **client_options(settings),
         group_id=None,  # no group, no committed offsets: the live analyzer's place is untouched
         client_id=f"{settings.kafka_client_id_prefix}-rebuild",
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         isolation_level="read_committed",
     )
-    await consumer.start()
+    try:
+        await consumer.start()
+    except (KafkaError, OSError) as exc:
+        await consumer.stop()
+        reason = await connection_problem(settings) or repr(exc)
+        raise RebuildError(f"cannot connect to Kafka: {reason}") from exc
     topic = settings.topics.events
     # The cluster's metadata, topics and partitions included (aiokafka offers no public call for a
     # topic the consumer is not subscribed to).

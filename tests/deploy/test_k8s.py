@@ -381,6 +381,64 @@ def check_placeholders(m: Manifests) -> list[str]:
     return problems
 
 
+def _selects(policy: Mapping, labels: Mapping) -> bool:
+    wanted = (policy.get("spec", {}).get("podSelector") or {}).get("matchLabels") or {}
+    return bool(wanted) and all(labels.get(k) == v for k, v in wanted.items())
+
+
+def _ports(rules: list[Mapping]) -> set[object]:
+    return {port.get("port") for rule in rules for port in rule.get("ports") or []}
+
+
+def kafka_port(m: Manifests) -> int:
+    """The port of the first broker in the ConfigMap's KAFKA_BOOTSTRAP_SERVERS."""
+    first = config_data(m, "ConfigMap", "feedback-config").get("KAFKA_BOOTSTRAP_SERVERS", "").split(",")[0]
+    return int(first.rsplit(":", 1)[-1]) if ":" in first else 9092
+
+
+def check_network_policies(m: Manifests) -> list[str]:
+    """Default deny; each workload allowed DNS and what it needs, and reached only from a named source."""
+    policies = of_kind(m, "NetworkPolicy")
+    problems = []
+    denies = [
+        p
+        for p in policies
+        if not (p.get("spec", {}).get("podSelector") or {})
+        and {"Ingress", "Egress"} <= set(p.get("spec", {}).get("policyTypes") or [])
+        and not p["spec"].get("ingress")
+        and not p["spec"].get("egress")
+    ]
+    if not denies:
+        problems.append("no default-deny NetworkPolicy (empty podSelector, Ingress and Egress, no rules)")
+    needs = {"ingest": {kafka_port(m)}, "analyzer": {kafka_port(m), 5432, 443}, "migrate": {5432}}
+    for workload in workloads(m):
+        name = workload["metadata"]["name"]
+        mine = [p for p in policies if _selects(p, pod_labels(workload))]
+        if not mine:
+            problems.append(f"{name}: no NetworkPolicy selects its pods")
+            continue
+        ingress = [rule for p in mine for rule in p["spec"].get("ingress") or []]
+        egress = [rule for p in mine for rule in p["spec"].get("egress") or []]
+        if 53 not in _ports(egress):
+            problems.append(f"{name}: no egress to DNS (port 53)")
+        missing = needs.get(name, set()) - _ports(egress)
+        if missing:
+            problems.append(f"{name}: no egress to port(s) {sorted(missing)}")
+        for rule in ingress:
+            if not rule.get("from"):
+                problems.append(f"{name}: an ingress rule open to every source")
+            for port in _ports([rule]):
+                if not any(resolve_port(c, port) for c in containers(workload, init=False)):
+                    problems.append(f"{name}: ingress to port {port!r}, which no container of it listens on")
+        if ingress and workload["kind"] == "Job":
+            problems.append(f"{name}: a Job serves nothing and needs no ingress")
+    return problems
+
+
+def _policy(m: Manifests, name: str) -> Mapping:
+    return cast(Mapping, _object(m, "NetworkPolicy", name)["spec"])
+
+
 CHECKS: list[Check] = [
     check_kustomization,
     check_objects_present,
@@ -392,6 +450,7 @@ CHECKS: list[Check] = [
     check_graceful_termination,
     check_migration,
     check_placeholders,
+    check_network_policies,
 ]
 
 
@@ -409,6 +468,29 @@ def _container(m: Manifests, deployment: str) -> Mapping:
 
 
 BREAKAGES: list[tuple[Check, str, Callable[[Manifests], None]]] = [
+    (
+        check_network_policies,
+        "no default deny",
+        lambda m: m.objects.remove(next(o for o in m.objects if o[1]["metadata"]["name"] == "default-deny")),
+    ),
+    (check_network_policies, "ingress from anywhere", lambda m: _policy(m, "ingest")["ingress"][0].pop("from")),
+    (
+        check_network_policies,
+        "ingress to a port nobody listens on",
+        lambda m: _policy(m, "analyzer")["ingress"][0]["ports"][0].update(port=9999),
+    ),
+    (check_network_policies, "no DNS", lambda m: _policy(m, "ingest")["egress"].pop()),
+    (check_network_policies, "analyzer cut off from its database", lambda m: _policy(m, "analyzer")["egress"].pop(1)),
+    (
+        check_network_policies,
+        "Kafka moved to another port",
+        lambda m: _object(m, "ConfigMap", "feedback-config")["data"].update(KAFKA_BOOTSTRAP_SERVERS="kafka:9094"),
+    ),
+    (
+        check_network_policies,
+        "a workload no policy selects",
+        lambda m: _policy(m, "migrate")["podSelector"]["matchLabels"].update({"app.kubernetes.io/component": "x"}),
+    ),
     (check_kustomization, "a file not listed", lambda m: m.files.append("extra.yaml")),
     (check_kustomization, "a listed file missing", lambda m: m.kustomization["resources"].append("gone.yaml")),
     (check_kustomization, "two images", lambda m: _container(m, "ingest").update(image="other")),

@@ -9,8 +9,17 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from shared.kafka import ensure_topics
+from shared.kafka import client_options, ensure_topics
 from shared.settings import ServiceSettings, Topics
+
+Broker = str | ServiceSettings
+"""A broker: its ``host:port`` (plain text), or settings that say how to reach it (TLS, SASL)."""
+
+
+def _settings(broker: Broker, **overrides: Any) -> ServiceSettings:
+    if isinstance(broker, str):
+        return ServiceSettings(kafka_bootstrap_servers=broker, **overrides)
+    return broker.model_copy(update=overrides)
 
 
 def unique_topics() -> Topics:
@@ -25,19 +34,18 @@ def unique_topics() -> Topics:
     )
 
 
-async def create_topics(bootstrap: str, topics: Topics, *, partitions: int = 6) -> None:
+async def create_topics(broker: Broker, topics: Topics, *, partitions: int = 6) -> None:
     """Create the topics on the test broker."""
-    settings = ServiceSettings(kafka_bootstrap_servers=bootstrap, kafka_topic_partitions=partitions)
-    await ensure_topics(settings, topics.all())
+    await ensure_topics(_settings(broker, kafka_topic_partitions=partitions), topics.all())
 
 
-async def read_all(bootstrap: str, topic: str, *, expect: int, timeout_s: float = 30.0) -> list[dict[str, Any]]:
+async def read_all(broker: Broker, topic: str, *, expect: int, timeout_s: float = 30.0) -> list[dict[str, Any]]:
     """Read ``topic`` from the start until ``expect`` records arrived (fail after ``timeout_s``).
 
     Returns each record as ``{"key", "value" (parsed JSON), "headers", "partition", "offset"}``.
     """
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **client_options(_settings(broker)),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
