@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.analyzer.assessment import Assessor
 from services.analyzer.people.service import replay_erasures
+from shared.kafka import client_options
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ async def read_erasures(settings: ServiceSettings, *, timeout_s: float = 60.0) -
     """Every erasure record on the erasures topic, oldest first; none when the topic does not exist."""
     topic = settings.topics.erasures
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **client_options(settings),
         group_id=None,  # read from the start every time, commit nothing
         client_id=f"{settings.kafka_client_id_prefix}-erasures",
         enable_auto_commit=False,
