@@ -11,7 +11,15 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from shared.event_time import DEFAULT_EARLIEST, DEFAULT_MAX_FUTURE, TimePolicy, calendar_error
 
 # Keys that ``make run`` fills in for local development; refused outside development.
-DEVELOPMENT_PLACEHOLDER_KEYS = frozenset({"dev-ingest-key", "dev-analyzer-key", "changeme"})
+DEVELOPMENT_PLACEHOLDER_KEYS = frozenset(
+    {
+        "dev-ingest-key",
+        "dev-analyzer-key",
+        "changeme",
+        "dev-survey-link-secret-not-for-production",
+        "changeme-survey-link-secret-32-chars-min",
+    }
+)
 
 
 class Topics(BaseModel):
