@@ -118,7 +118,12 @@ async def rebuild(
         config = ModelConfig(
             timedelta(days=settings.model_half_life_days), settings.thresholds, news_horizon=timedelta(0)
         )
-        processor = EventProcessor(settings.topics, config, time_policy=settings.time_policy)
+        processor = EventProcessor(
+            settings.topics,
+            config,
+            time_policy=settings.time_policy,
+            trusted_link_sources=settings.trust_link_parameters,
+        )
         outcomes: dict[str, int] = {}
         started = time.monotonic()
         done = 0

@@ -136,14 +136,15 @@ class DelightedAdapter:
         email = text(person.get("email"))
         stakeholder_id = text(properties.get(STAKEHOLDER_PROPERTY))
         account_id = text(properties.get(self.account_property))
-        named = Respondent(
-            stakeholder_id=stakeholder_id,
-            account_id=account_id,
-            stakeholder_ids=(email, f"delighted:person:{person_id}" if person_id else None),
-        )
+        # Delighted's person id is its record of the email: signed with it when the token signs the email.
+        vendor_ids = (email, f"delighted:person:{person_id}" if person_id else None)
+        named = Respondent(stakeholder_id=stakeholder_id, account_id=account_id, stakeholder_ids=vendor_ids)
         return self.links.identify(
             token=text(properties.get(LINK_TOKEN_PROPERTY)),
             account_id=account_id,
             person_id=stakeholder_id or email,
             named=named,
+            signed=Respondent(stakeholder_id=stakeholder_id, account_id=account_id)
+            if stakeholder_id
+            else Respondent(account_id=account_id, stakeholder_ids=vendor_ids),
         )

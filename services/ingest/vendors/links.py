@@ -46,11 +46,13 @@ class LinkPolicy:
     clock: Callable[[], datetime] = utc_now
 
     def identify(
-        self, *, token: str | None, account_id: str | None, person_id: str | None, named: Respondent
+        self, *, token: str | None, account_id: str | None, person_id: str | None, named: Respondent, signed: Respondent
     ) -> LinkIdentity:
-        """Who answered: the signed ids when ``token`` vouches for them, else ``named`` (every id the link gave).
+        """Who answered: ``signed`` when ``token`` vouches for the ids, else ``named`` (every id the link gave).
 
-        ``person_id`` is the id the token signs for the person (the link's stakeholder id, else its email).
+        ``person_id`` is the id the token signs for the person (the link's stakeholder id, else its email);
+        ``signed`` holds only the ids the token covers, since any other id in the link (an email beside the
+        stakeholder id) is as editable as before.
         """
         if token is None:
             return LinkIdentity(named, "unverified", refusal="the link carries no link token")
@@ -60,9 +62,6 @@ class LinkPolicy:
             survey_links.check(self.secret, token, account_id, person_id, self.clock())
         except survey_links.LinkTokenError as exc:
             return LinkIdentity(named, "unverified", refusal=exc.reason)
-        # Only the ids the token signs: any other id in the link (an email beside the stakeholder id) is
-        # as editable as before.
-        signed = Respondent(stakeholder_id=person_id, account_id=account_id)
         return LinkIdentity(signed, "signed_link", token_digest=survey_links.digest(token))
 
 

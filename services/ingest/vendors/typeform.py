@@ -92,11 +92,16 @@ class TypeformAdapter:
             account_id=text(hidden.get("account_id")),
             stakeholder_ids=(text(hidden.get("email")),),
         )
+        email = text(hidden.get("email"))
         link = self.links.identify(
             token=text(hidden.get(LINK_TOKEN_FIELD)),
             account_id=named.account_id,
-            person_id=named.stakeholder_id or text(hidden.get("email")),
+            person_id=named.stakeholder_id or email,
             named=named,
+            # The token signs the stakeholder id when the link has one, else the email.
+            signed=Respondent(stakeholder_id=named.stakeholder_id, account_id=named.account_id)
+            if named.stakeholder_id
+            else Respondent(account_id=named.account_id, stakeholder_ids=(email,)),
         )
         try:
             require_identified(link.respondent)

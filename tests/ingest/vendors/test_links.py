@@ -104,7 +104,9 @@ def test_typeform_token_for_an_email_when_the_link_names_no_stakeholder_id() -> 
         {"account_id": "acme", "email": "cfo@acme.example", "link_token": token(person="cfo@acme.example")}
     )
     for event in publishable(result):
-        assert (event.identity, event.stakeholder_id) == ("signed_link", "cfo@acme.example")
+        assert (event.identity, event.account_id, event.stakeholder_id) == ("signed_link", "acme", None)
+        assert event.identities is not None
+        assert event.identities.stakeholder == ["cfo@acme.example"]
 
 
 def test_without_a_link_secret_every_link_is_unverified() -> None:
@@ -140,12 +142,16 @@ def test_delighted_properties_with_a_valid_token_are_a_signed_link() -> None:
     result = delighted({"Account ID": "acme", "Stakeholder ID": "cfo-7", "Link Token": link})
     (event,) = publishable(result)
     assert (event.identity, event.account_id, event.stakeholder_id) == ("signed_link", "acme", "cfo-7")
+    assert event.identities is not None
+    assert event.identities.stakeholder == ["cfo-7"]  # not the email beside it
     assert event.response_id == f"delighted:link:{digest(link)}:nps"
 
 
 def test_delighted_token_signs_the_email_when_no_stakeholder_property_is_set() -> None:
     (event,) = publishable(delighted({"Account ID": "acme", "Link Token": token(person="jane.doe@acme.example")}))
-    assert (event.identity, event.stakeholder_id) == ("signed_link", "jane.doe@acme.example")
+    assert (event.identity, event.account_id, event.stakeholder_id) == ("signed_link", "acme", None)
+    assert event.identities is not None
+    assert event.identities.stakeholder == ["jane.doe@acme.example", "delighted:person:5975"]
 
 
 def test_delighted_without_a_token_is_unverified_under_the_vendors_response_id() -> None:
