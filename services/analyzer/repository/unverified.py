@@ -39,5 +39,3 @@ async def counts(session: AsyncSession, account_id: str) -> UnverifiedCounts:
         if known and stakeholder_id is not None:
             by_stakeholder[stakeholder_id] = by_stakeholder.get(stakeholder_id, 0) + int(count)
     return UnverifiedCounts(total=total, by_stakeholder=by_stakeholder)
-
-

@@ -6,7 +6,7 @@ entry in ``GROUPS``; the parser, ``--help`` and the exit codes come with it.
 
 from __future__ import annotations
 
-from services.cli.commands import accounts, alerts, config, contacts, rebuild, risk, subscriptions
+from services.cli.commands import accounts, alerts, config, contacts, links, rebuild, risk, subscriptions
 from services.cli.commands.base import CommandGroup
 
-GROUPS: tuple[CommandGroup, ...] = (accounts, alerts, subscriptions, contacts, rebuild, risk, config)
+GROUPS: tuple[CommandGroup, ...] = (accounts, alerts, subscriptions, contacts, links, rebuild, risk, config)
