@@ -66,6 +66,11 @@ Role = Literal[
     "other",
 ]
 Side = Literal["client", "supplier"]
+# How the respondent of a vendor answer is known (docs/api.md, "survey_response"): "vendor" from the
+# vendor's own authenticated record, "signed_link" from survey-link parameters a link token vouches for,
+# "unverified" from link parameters alone (editable by whoever holds the link). Absent: posted with an
+# ingest API key, which vouches for the ids itself.
+IdentityBasis = Literal["vendor", "signed_link", "unverified"]
 
 
 # Namespace for server-assigned event ids (see ``assign_event_id``).
@@ -154,6 +159,7 @@ class SurveyResponse(_EventBase):
     comment: Annotated[str, StringConstraints(max_length=MAX_COMMENT_CHARS)] | None = None
     source: Label | None = None
     response_id: Annotated[str, StringConstraints(min_length=1, max_length=MAX_RESPONSE_ID_CHARS)] | None = None
+    identity: IdentityBasis | None = None
 
     @field_validator("account_id")
     @classmethod

@@ -13,7 +13,15 @@ from shared.event_time import DEFAULT_EARLIEST, DEFAULT_MAX_FUTURE, TimePolicy, 
 from shared.kafka_security import KafkaSecurity, SaslMechanism, SecurityProtocol, security_errors
 
 # Keys that ``make run`` fills in for local development; refused outside development.
-DEVELOPMENT_PLACEHOLDER_KEYS = frozenset({"dev-ingest-key", "dev-analyzer-key", "changeme"})
+DEVELOPMENT_PLACEHOLDER_KEYS = frozenset(
+    {
+        "dev-ingest-key",
+        "dev-analyzer-key",
+        "changeme",
+        "dev-survey-link-secret-not-for-production",
+        "changeme-survey-link-secret-32-chars-min",
+    }
+)
 
 
 class Topics(BaseModel):

@@ -11,6 +11,7 @@ from shared.settings import Topics
 
 INGEST_KEY = "test-ingest-key"
 ANALYZER_KEY = "test-analyzer-key"
+SURVEY_LINK_SECRET = "test-survey-link-secret-0123456789abcdef"
 
 
 def create_survey(
@@ -72,6 +73,7 @@ def create_ingest_settings(bootstrap: str, topics: Topics, **overrides: Any) -> 
         "kafka_bootstrap_servers": bootstrap,
         "topics": topics,
         "ingest_api_keys": [INGEST_KEY],
+        "survey_link_secret": SURVEY_LINK_SECRET,
         "ingest_publish_timeout_s": 10.0,
         "kafka_create_topics": False,
     }

@@ -35,6 +35,7 @@ DEV_DEFAULTS = {
     "ENVIRONMENT": "development",
     "INGEST_API_KEYS": "dev-ingest-key",
     "ANALYZER_API_KEYS": "dev-analyzer-key",
+    "SURVEY_LINK_SECRET": "dev-survey-link-secret-not-for-production",
     "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
 }
 

@@ -67,7 +67,12 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
         risk = await _risk_model(app.state.sessions, wait=False)
         config = model_config(settings, risk or DEFAULT_RISK_MODEL)
         app.state.assessor = Assessor(config, settings.topics)
-        processor = EventProcessor(settings.topics, config, time_policy=settings.time_policy)
+        processor = EventProcessor(
+            settings.topics,
+            config,
+            time_policy=settings.time_policy,
+            trusted_link_sources=settings.trust_link_parameters,
+        )
 
         async def consuming() -> None:
             if risk is None:

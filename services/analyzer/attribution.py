@@ -48,6 +48,25 @@ async def attribute(session: AsyncSession, event: SurveyResponse) -> Attribution
     return None
 
 
+async def known_respondent(session: AsyncSession, event: SurveyResponse) -> tuple[str | None, Attribution | None]:
+    """The account the directory knows the answer under, and the person it knows as its respondent.
+
+    Reads only: an answer whose identity is unverified is shown against the people it names, but it
+    must never create an account or a person (docs/security.md, "Who may answer as whom").
+    """
+    people, accounts = identities_of(event)
+    account_id: str | None = None
+    for candidate in accounts:
+        account_id = await identities.account_for(session, candidate)
+        if account_id is not None:
+            break
+    for candidate in people:
+        person = await identities.person_for(session, candidate, account_id=account_id)
+        if person is not None:
+            return person[0], Attribution(*person)
+    return account_id, None
+
+
 def identities_of(event: SurveyResponse) -> tuple[list[str], list[str]]:
     """Every person identity and every account identity the answer carries."""
     people = _present(event.stakeholder_id, *(event.identities.stakeholder if event.identities else ()))

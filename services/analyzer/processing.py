@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,12 +20,12 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.assessment import Assessor, ModelConfig
-from services.analyzer.attribution import Attribution, attribute, identities_of
-from services.analyzer.db.models import JourneyMomentRow, Response
+from services.analyzer.attribution import Attribution, attribute, identities_of, known_respondent
+from services.analyzer.db.models import JourneyMomentRow, Response, UnverifiedAnswer
 from services.analyzer.model import DEFAULT_HALF_LIFE, DEFAULT_THRESHOLDS
 from services.analyzer.people.guard import erased_among
 from services.analyzer.people.repository import hold_against_erasure
-from services.analyzer.repository import directory, identities, ledger, positions, responses
+from services.analyzer.repository import directory, identities, ledger, positions, responses, unverified
 from services.analyzer.repository.batch import read_batch
 from shared.event_time import TimePolicy
 from shared.events import AccountEvent, Event, JourneyMoment, StakeholderEvent, SurveyResponse, decode_event
@@ -71,10 +71,13 @@ class EventProcessor:
         model: ModelConfig | None = None,
         *,
         time_policy: TimePolicy | None = None,
+        trusted_link_sources: Iterable[str] = (),
     ) -> None:
         self.topics = topics
         self.assessor = Assessor(model or ModelConfig(DEFAULT_HALF_LIFE, DEFAULT_THRESHOLDS), topics)
         self.time_policy = time_policy or TimePolicy()
+        # Vendors whose survey-link parameters the supplier trusts (TRUST_LINK_PARAMETERS).
+        self.trusted_link_sources = frozenset(trusted_link_sources)
 
     def decode(self, raw: bytes) -> Event:
         """Parse a record and check its event time; ``ValueError`` says why it cannot be applied."""
@@ -185,6 +188,9 @@ class EventProcessor:
 
     async def _survey_response(self, session: AsyncSession, event: SurveyResponse) -> None:
         assert event.event_id is not None
+        if event.identity == "unverified" and (event.source or "") not in self.trusted_link_sources:
+            await self._hold_unverified(session, event)
+            return
         who = await attribute(session, event)
         if who is None:
             people, accounts = identities_of(event)
@@ -198,6 +204,30 @@ class EventProcessor:
             )
             return
         await self._store_answer(session, event, who)
+
+    async def _hold_unverified(self, session: AsyncSession, event: SurveyResponse) -> None:
+        """Keep an answer whose respondent only editable link parameters name: counted, never applied.
+
+        Anyone holding a survey link can type any ids into it, so such an answer creates no account or
+        person and moves no position (docs/security.md, "Who may answer as whom"); it is shown against
+        the person the directory already knows under those ids, if any.
+        """
+        assert event.event_id is not None
+        account_id, who = await known_respondent(session, event)
+        unverified.hold(
+            session,
+            UnverifiedAnswer(
+                event_id=event.event_id,
+                response_key=event.response_id or event.event_id,
+                source=event.source,
+                account_id=who.account_id if who else account_id or event.account_id,
+                stakeholder_id=who.stakeholder_id if who else event.stakeholder_id,
+                known=who is not None,
+                occurred_at=event.occurred_at,
+                received_at=datetime.now(UTC),
+                event=event.model_dump(mode="json", exclude_none=True),
+            ),
+        )
 
     async def _store_answer(self, session: AsyncSession, event: SurveyResponse, who: Attribution) -> None:
         """Hold one version of an answer for the attributed person; the latest version counts."""

@@ -126,7 +126,12 @@ async def rebuild(
         config = ModelConfig(
             timedelta(days=settings.model_half_life_days), settings.thresholds, news_horizon=timedelta(0)
         )
-        processor = EventProcessor(settings.topics, config, time_policy=settings.time_policy)
+        processor = EventProcessor(
+            settings.topics,
+            config,
+            time_policy=settings.time_policy,
+            trusted_link_sources=settings.trust_link_parameters,
+        )
         # The erasures first: a record about an erased person, published before the erasure, is skipped.
         await erasures_topic.catch_up(settings, sessions, processor.assessor)
         outcomes: dict[str, int] = {}

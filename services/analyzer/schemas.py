@@ -26,6 +26,13 @@ class StakeholderView(BaseModel):
     se: float | None = Field(default=None, description="standard error of the position; null before their first answer")
     responses: int
     last_response_at: datetime | None
+    unverified_responses: int = Field(
+        default=0,
+        description=(
+            "answers naming this person only by editable survey-link parameters (no valid link token): "
+            "held and counted here, never in the position"
+        ),
+    )
 
 
 class RoleView(BaseModel):
@@ -115,6 +122,13 @@ class AccountView(_AccountFigures):
     roles: list[RoleView]
     supplier_roles: list[RoleView]
     stakeholders: list[StakeholderView]
+    unverified_answers: int = Field(
+        default=0,
+        description=(
+            "answers at this account whose respondent only editable survey-link parameters name: held and "
+            "counted, never applied to positions (also those naming people the directory does not know)"
+        ),
+    )
     as_of: datetime
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
@@ -12,6 +12,8 @@ from shared.settings import ApiKeys, ServiceSettings, split_keys
 
 # Seconds before each retry: 5 s, 1 min, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, 14 h, 14 h, 16 h (about 3 days).
 DEFAULT_RETRY_SCHEDULE_S = (5, 60, 300, 1800, 7200, 18_000, 36_000, 36_000, 50_400, 50_400, 57_600)
+# The vendors that name respondents in survey-link parameters (services/ingest/vendors/links.py).
+LinkVendor = Literal["typeform", "delighted"]
 
 
 class AnalyzerSettings(ServiceSettings):
@@ -71,10 +73,19 @@ class AnalyzerSettings(ServiceSettings):
     dashboard_session_secret: SecretStr | None = Field(default=None, min_length=32)
     dashboard_session_ttl_s: float = Field(default=8 * 3600.0, ge=60, le=30 * 86_400)
     dashboard_cookie_secure: bool | None = None
+    # Vendors whose survey-link parameters are trusted although no link token vouches for them (e.g.
+    # "typeform,delighted"): their unverified answers are applied like any other. Empty: none is
+    # (docs/security.md, "Who may answer as whom").
+    trust_link_parameters: Annotated[list[LinkVendor], NoDecode] = Field(default_factory=list)
 
     @field_validator("analyzer_api_keys", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
+        return split_keys(value)
+
+    @field_validator("trust_link_parameters", mode="before")
+    @classmethod
+    def _split_vendors(cls, value: object) -> object:
         return split_keys(value)
 
     @field_validator("webhook_retry_schedule_s", mode="before")

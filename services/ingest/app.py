@@ -17,7 +17,7 @@ from services.ingest.deps import Ingest
 from services.ingest.ratelimit import Limiter, RateLimiter, SharedRateLimiter
 from services.ingest.service import EventPublisher
 from services.ingest.settings import IngestSettings
-from services.ingest.vendors import build_adapters
+from services.ingest.vendors import LinkPolicy, build_adapters
 from shared.errors import install_error_handlers
 from shared.events import EVENT_ADAPTER
 from shared.http import BodySizeLimit, HttpMetrics, health_router
@@ -75,6 +75,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app.state.vendor_adapters = build_adapters(
         zendesk_max_skew=timedelta(seconds=settings.webhook_timestamp_tolerance_s),
         delighted_account_property=settings.delighted_account_property,
+        links=LinkPolicy(secret=settings.link_secret()),
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.ingest_max_body_bytes)

@@ -8,8 +8,10 @@ from typing import Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from shared.settings import ApiKeys, ServiceSettings, split_keys
+from shared.survey_links import MIN_SECRET_CHARS
 
 VENDOR_SOURCES = ("zendesk", "intercom", "typeform", "delighted", "freshdesk")
+LINK_SOURCES = ("typeform", "delighted")  # vendors that name the respondent in survey-link parameters
 
 
 class IngestSettings(ServiceSettings):
@@ -42,15 +44,33 @@ class IngestSettings(ServiceSettings):
     webhook_secret_freshdesk: SecretStr | None = None
     webhook_timestamp_tolerance_s: int = Field(default=300, ge=1)
     delighted_account_property: str = "Account ID"
+    # Signs survey-link tokens (shared/survey_links.py, docs/security.md "Who may answer as whom"): a
+    # Typeform or Delighted answer whose link token it verifies is "signed_link", any other "unverified".
+    survey_link_secret: SecretStr | None = None
 
     @field_validator("ingest_api_keys", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         return split_keys(value)
 
+    @field_validator("survey_link_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_CHARS:
+            raise ValueError(f"SURVEY_LINK_SECRET must be at least {MIN_SECRET_CHARS} characters")
+        return value
+
     @model_validator(mode="after")
     def _no_placeholders(self) -> Self:
         self.refuse_placeholders("INGEST_API_KEYS", self.ingest_api_keys, self.environment)
+        secret = [self.survey_link_secret] if self.survey_link_secret is not None else []
+        self.refuse_placeholders("SURVEY_LINK_SECRET", secret, self.environment)
+        if self.environment == "production" and not secret and any(map(self.vendor_secret, LINK_SOURCES)):
+            # Without it every answer through a survey link is unverified: accepted, never counted.
+            raise ValueError(
+                "SURVEY_LINK_SECRET is required in production when WEBHOOK_SECRET_TYPEFORM or "
+                "WEBHOOK_SECRET_DELIGHTED is set (it verifies who answered through a survey link)",
+            )
         return self
 
     def vendor_secret(self, source: str) -> SecretStr | None:
@@ -61,3 +81,7 @@ class IngestSettings(ServiceSettings):
         if secret is None or not secret.get_secret_value():
             return None
         return secret
+
+    def link_secret(self) -> str | None:
+        """The ``SURVEY_LINK_SECRET`` in clear (for the link checks only), or None when unset."""
+        return self.survey_link_secret.get_secret_value() if self.survey_link_secret is not None else None

@@ -46,9 +46,10 @@ async def apply_all(
     *,
     topics: Topics | None = None,
     model: ModelConfig = EVERYTHING_IS_NEWS,
+    trusted_link_sources: Sequence[str] = (),
 ) -> list[str]:
     """Apply events in one transaction, as one consumer batch would; return the outcomes."""
-    processor = EventProcessor(topics or Topics(), model)
+    processor = EventProcessor(topics or Topics(), model, trusted_link_sources=trusted_link_sources)
     outcomes = []
     async with sessions() as session, session.begin():
         records = [

@@ -44,6 +44,9 @@ def story() -> list[dict[str, Any]]:
         create_stakeholder(stakeholder_id="ivy", role="it", name="Ivy Roe"),
         create_moment(stakeholder_id="zq-771", occurred_at="2026-05-02T09:00:00Z", attributes={"contact": EMAIL}),
     ]
+    events.append(
+        create_survey(stakeholder_id="zq-771", score=0, source="typeform", identity="unverified", comment=COMMENT)
+    )
     for day in range(3, 20, 2):
         at = f"2026-05-{day:02d}T10:00:00Z"
         events.append(create_survey(stakeholder_id="zq-771", score=1, comment=COMMENT, occurred_at=at))
@@ -94,6 +97,7 @@ async def test_an_erased_person_leaves_every_table_and_their_account_is_recomput
         assert report.counts["answers"] == 9
         assert report.counts["aliases"] == 2
         assert report.counts["moments"] == 1
+        assert report.counts["unverified"] == 1
         assert report.counts["keys_destroyed"] == 0  # no key ring here
         async with sessions() as session:
             left = set(await session.scalars(select(Stakeholder.stakeholder_id)))

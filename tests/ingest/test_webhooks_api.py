@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
 from services.ingest.app import create_app
 from shared.settings import Topics
-from tests.factories import create_ingest_settings
+from shared.survey_links import mint
+from tests.factories import SURVEY_LINK_SECRET, create_ingest_settings
 from tests.harness.kafka import count_records, read_all
 from tests.ingest.test_events_api import client_for
 from tests.ingest.vendors import payloads as p
@@ -29,13 +30,21 @@ def _intercom() -> tuple[bytes, dict[str, str]]:
     return body, p.intercom_headers(body)
 
 
+def link_token(account_id: str, person: str) -> str:
+    """A link token the test services' SURVEY_LINK_SECRET (tests/factories.py) verifies, valid for a day."""
+    return mint(SURVEY_LINK_SECRET, account_id, person, datetime.now(UTC) + timedelta(days=1))
+
+
 def _typeform() -> tuple[bytes, dict[str, str]]:
-    body = p.encode(p.create_typeform_payload(hidden={"account_id": "acme", "stakeholder_id": "jane"}))
+    # The survey link carries a token for its ids, so the answer is attributed (a signed link).
+    hidden = {"account_id": "acme", "stakeholder_id": "jane", "link_token": link_token("acme", "jane")}
+    body = p.encode(p.create_typeform_payload(hidden=hidden))
     return body, p.typeform_headers(body)
 
 
 def _delighted() -> tuple[bytes, dict[str, str]]:
-    body = p.encode(p.create_delighted_payload())
+    properties = {"Account ID": "acme", "Plan": "Enterprise", "Link Token": link_token("acme", "jane.doe@acme.example")}
+    body = p.encode(p.create_delighted_payload(person_properties=properties))
     return body, p.delighted_headers(body)
 
 

@@ -19,7 +19,7 @@ from services.analyzer.model.divergence import Divergence
 from services.analyzer.model.history import Bucket, HistoryPoint, HistoryTooLong, Person
 from services.analyzer.model.history import history as model_history
 from services.analyzer.model.risk import Risk
-from services.analyzer.repository import directory, responses
+from services.analyzer.repository import directory, responses, unverified
 from services.analyzer.schemas import (
     AccountSummary,
     AccountView,
@@ -142,6 +142,7 @@ async def account_view(session: AsyncSession, account: Account, snap: AccountSna
     account_aliases = await directory.account_aliases(session, account_id)
     person_aliases = await directory.person_aliases(session, account_id)
     open_alerts = await alert_repository.open_count(session, account_id)
+    held_unverified = await unverified.counts(session, account_id)
     split = snap.divergence
     return AccountView(
         account_id=account.account_id,
@@ -177,9 +178,11 @@ async def account_view(session: AsyncSession, account: Account, snap: AccountSna
                 se=_finite(positions[sid].se) if sid in positions else None,
                 responses=stats[sid].responses if sid in stats else 0,
                 last_response_at=stats[sid].last_response_at if sid in stats else None,
+                unverified_responses=held_unverified.by_stakeholder.get(sid, 0),
             )
             for sid, person in sorted(people.items())
         ],
+        unverified_answers=held_unverified.total,
     )
 
 

@@ -181,6 +181,27 @@ class UnattributedAnswer(Base):
     received_at: Mapped[datetime]
 
 
+class UnverifiedAnswer(Base):
+    """A vendor answer whose respondent only editable survey-link parameters name (no valid link token).
+
+    Held and counted, never applied: it creates no account or person and moves no position (docs/security.md,
+    "Who may answer as whom"), unless ``TRUST_LINK_PARAMETERS`` names its source. ``account_id`` and
+    ``stakeholder_id`` are the directory's when it knew the respondent on arrival, else the ids as named.
+    """
+
+    __tablename__ = "unverified_answers"
+
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    response_key: Mapped[str] = mapped_column(String(300))
+    source: Mapped[str | None] = mapped_column(String(64))
+    account_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    stakeholder_id: Mapped[str | None] = mapped_column(String(256))
+    known: Mapped[bool] = mapped_column(Boolean)  # whether the directory knew the person on arrival
+    occurred_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    event: Mapped[dict[str, Any]] = mapped_column()  # the canonical survey_response, as received
+
+
 class UnattributedIdentity(Base):
     """One identity an unattributed answer named: the lookup from a directory write to its answers."""
 

@@ -22,6 +22,7 @@ from services.analyzer.db.models import (
     StakeholderAlias,
     UnattributedAnswer,
     UnattributedIdentity,
+    UnverifiedAnswer,
 )
 from services.analyzer.db.webhook_models import Delivery
 from services.analyzer.people.redaction import Needles, normalise, subject_hash
@@ -142,9 +143,18 @@ async def delete_unattributed(session: AsyncSession, identifiers: Iterable[str])
     return len(event_ids)
 
 
+async def delete_unverified(session: AsyncSession, people: Sequence[Person], identifiers: Iterable[str]) -> int:
+    """Delete the unverified answers held for the people, or naming one of their ids."""
+    wanted = sorted({normalise(i).lower() for i in identifiers})
+    named = func.lower(UnverifiedAnswer.stakeholder_id).in_(wanted)
+    theirs = tuple_(UnverifiedAnswer.account_id, UnverifiedAnswer.stakeholder_id).in_(people) if people else None
+    condition = or_(named, theirs) if theirs is not None else named
+    return _count(await session.execute(delete(UnverifiedAnswer).where(condition)))
+
+
 async def redact_accounts(session: AsyncSession, accounts: Sequence[str], needles: Needles) -> dict[str, int]:
     """Redact the people's traces from the rows that stay: alerts, moments, outbox records, webhook bodies."""
-    counts = {"alerts": 0, "moments": 0, "outbox": 0, "deliveries": 0}
+    counts = {"alerts": 0, "moments": 0, "unverified": 0, "outbox": 0, "deliveries": 0}
     if not accounts or not needles:
         return counts
     for alert in await session.scalars(select(AlertRow).where(AlertRow.account_id.in_(accounts))):
@@ -158,6 +168,8 @@ async def redact_accounts(session: AsyncSession, accounts: Sequence[str], needle
     moments = select(JourneyMomentRow).where(JourneyMomentRow.account_id.in_(accounts))
     for moment in await session.scalars(moments):
         counts["moments"] += _redact_json(moment, "attributes", needles)
+    for answer in await session.scalars(select(UnverifiedAnswer).where(UnverifiedAnswer.account_id.in_(accounts))):
+        counts["unverified"] += _redact_json(answer, "event", needles)
     for message in await session.scalars(select(OutboxMessage).where(OutboxMessage.key.in_(accounts))):
         changed = _redact_json(message, "value", needles)
         if needles.found_in(message.message_id):

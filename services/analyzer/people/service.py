@@ -159,6 +159,7 @@ async def _remove(
     """Delete the people's rows, recompute their accounts and redact what identified them; the counts."""
     counts = await repository.delete_people(session, people)
     counts["unattributed"] = await repository.delete_unattributed(session, traces.identifiers)
+    counts["unverified"] = await repository.delete_unverified(session, people, traces.identifiers)
     accounts = sorted({account_id for account_id, _ in people})
     await _recompute(session, assessor, accounts, now=now)
     names, comments = traces.names, traces.comments

@@ -6,7 +6,17 @@ entry in ``GROUPS``; the parser, ``--help`` and the exit codes come with it.
 
 from __future__ import annotations
 
-from services.cli.commands import accounts, alerts, config, contacts, people, rebuild, risk, subscriptions
+from services.cli.commands import accounts, alerts, config, contacts, links, people, rebuild, risk, subscriptions
 from services.cli.commands.base import CommandGroup
 
-GROUPS: tuple[CommandGroup, ...] = (accounts, alerts, subscriptions, contacts, people, rebuild, risk, config)
+GROUPS: tuple[CommandGroup, ...] = (
+    accounts,
+    alerts,
+    subscriptions,
+    contacts,
+    links,
+    people,
+    rebuild,
+    risk,
+    config,
+)

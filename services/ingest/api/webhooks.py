@@ -23,6 +23,9 @@ class WebhookAccepted(BaseModel):
     accepted: int
     event_ids: list[str]
     ignored_reason: str | None = None
+    # Why the respondent is unverified (a survey link without a valid link token): accepted, never counted
+    # in positions (docs/security.md, "Who may answer as whom").
+    unverified_reason: str | None = None
 
 
 @router.post(
@@ -93,4 +96,12 @@ async def receive(
     ingest.charge(f"vendor:{source}", len(result.events))
     ids = await ingest.publisher.publish(list(result.events), source=source)
     request.app.state.vendor_metrics.labels(source, "published").inc(len(ids))
-    return WebhookAccepted(accepted=len(ids), event_ids=ids, ignored_reason=result.reason)
+    if result.unverified_reason is not None:
+        # The reason names the check that failed, never the token (it would let the reader answer).
+        request.app.state.vendor_metrics.labels(source, "unverified").inc(len(ids))
+        log.info(
+            "vendor answer with an unverified respondent", extra={"source": source, "reason": result.unverified_reason}
+        )
+    return WebhookAccepted(
+        accepted=len(ids), event_ids=ids, ignored_reason=result.reason, unverified_reason=result.unverified_reason
+    )

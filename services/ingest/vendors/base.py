@@ -18,7 +18,7 @@ from typing import Any, Final, Protocol
 from pydantic import ValidationError
 
 from shared.event_time import calendar_error
-from shared.events import Identities, Metric, Scale, SurveyResponse
+from shared.events import Identities, IdentityBasis, Metric, Scale, SurveyResponse
 from shared.json_body import JsonBodyError, load_json
 from shared.limits import (
     MAX_ACCOUNT_ID_CHARS,
@@ -74,6 +74,8 @@ class VendorResult:
 
     events: tuple[SurveyResponse, ...] = ()
     reason: str | None = None
+    # Why the events' respondent is "unverified" (a survey link without a valid token), if it is.
+    unverified_reason: str | None = None
 
     @classmethod
     def nothing(cls, reason: str) -> VendorResult:
@@ -295,6 +297,7 @@ def make_event(
     metric: Metric,
     score: float,
     respondent: Respondent,
+    identity: IdentityBasis,
     scale: Scale | None = None,
     comment: str | None = None,
     dimension: str | None = None,
@@ -319,6 +322,7 @@ def make_event(
             identities=Identities(stakeholder=stakeholders, account=accounts) if stakeholders or accounts else None,
             comment=(comment or "").strip()[:MAX_COMMENT_CHARS] or None,
             dimension=label or None,
+            identity=identity,
         )
     except ValidationError as exc:
         first = exc.errors()[0]

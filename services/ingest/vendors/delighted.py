@@ -30,11 +30,15 @@ from services.ingest.vendors.base import (
     shown,
     text,
 )
+from services.ingest.vendors.links import NO_LINK_SECRET, LinkIdentity, LinkPolicy
 from shared.events import Metric, Scale
 
 SIGNATURE_HEADER: Final = "x-delighted-webhook-signature"
 DEFAULT_ACCOUNT_PROPERTY: Final = "Account ID"
 DEFAULT_CES_POINTS: Final = 7
+# Person properties that carry the signed link (docs/vendors/delighted.md, "Who answered").
+LINK_TOKEN_PROPERTY: Final = "Link Token"  # noqa: S105 - a property name, not a credential
+STAKEHOLDER_PROPERTY: Final = "Stakeholder ID"
 RESPONSE_EVENTS: Final = frozenset({"survey_response.created", "survey_response.updated"})
 
 # Delighted's 5-star and smileys surveys are 1-5 satisfaction scales without a CSAT label of their own.
@@ -43,10 +47,15 @@ _FIVE_POINT_RATING: Final = Scale(min=1, max=5, higher_is_better=True)
 
 @dataclass(frozen=True, slots=True)
 class DelightedAdapter:
-    """Delighted responses: the metric from ``survey_type``, the account from a person property."""
+    """Delighted responses: the metric from ``survey_type``, the account from a person property.
+
+    Person properties and the email can be set by survey-link parameters, so the respondent is
+    ``signed_link`` only when the ``Link Token`` property vouches for them, else ``unverified``.
+    """
 
     account_property: str = DEFAULT_ACCOUNT_PROPERTY
     ces_points: int = DEFAULT_CES_POINTS
+    links: LinkPolicy = NO_LINK_SECRET
 
     @property
     def source(self) -> str:
@@ -84,21 +93,28 @@ class DelightedAdapter:
         when = data.get("updated_at") if data.get("updated_at") is not None else data.get("created_at")
         occurred_at = parse_time(when, path="event_data.updated_at")
         delivery = delivery_key(text(payload.get("event_id")), body)
+        link = self._link(data)
         try:
             event = make_event(
                 source=self.source,
                 event_id=event_id(self.source, delivery, "survey_response"),
-                response_id=response_id(self.source, "response", answer_id),
+                # A signed link answers once, however often it is used; .updated keeps the same id.
+                response_id=(
+                    response_id(self.source, "link", link.token_digest, survey_type)
+                    if link.token_digest is not None
+                    else response_id(self.source, "response", answer_id)
+                ),
                 occurred_at=occurred_at,
                 metric=metric,
                 score=score,
                 scale=scale,
-                respondent=self._respondent(data),
+                respondent=link.respondent,
+                identity=link.basis,
                 comment=text(data.get("comment")),
             )
         except UnusableAnswerError as exc:
             return VendorResult.nothing(f"survey response {answer_id}: {exc.reason}")
-        return VendorResult(events=(event,))
+        return VendorResult(events=(event,), unverified_reason=link.refusal)
 
     def _metric(self, survey_type: str) -> tuple[Metric, Scale | None] | None:
         if survey_type in {"nps", "enps"}:
@@ -113,11 +129,22 @@ class DelightedAdapter:
             return "rating", _FIVE_POINT_RATING
         return None
 
-    def _respondent(self, data: JsonObject) -> Respondent:
+    def _link(self, data: JsonObject) -> LinkIdentity:
         person = member(data, "person", path="event_data.person")
         properties = member(data, "person_properties", path="event_data.person_properties")
         person_id = text(person.get("id"))
-        return Respondent(
-            account_id=text(properties.get(self.account_property)),
-            stakeholder_ids=(text(person.get("email")), f"delighted:person:{person_id}" if person_id else None),
+        email = text(person.get("email"))
+        stakeholder_id = text(properties.get(STAKEHOLDER_PROPERTY))
+        account_id = text(properties.get(self.account_property))
+        # Delighted's person id is its record of the email: signed with it when the token signs the email.
+        vendor_ids = (email, f"delighted:person:{person_id}" if person_id else None)
+        named = Respondent(stakeholder_id=stakeholder_id, account_id=account_id, stakeholder_ids=vendor_ids)
+        return self.links.identify(
+            token=text(properties.get(LINK_TOKEN_PROPERTY)),
+            account_id=account_id,
+            person_id=stakeholder_id or email,
+            named=named,
+            signed=Respondent(stakeholder_id=stakeholder_id, account_id=account_id)
+            if stakeholder_id
+            else Respondent(account_id=account_id, stakeholder_ids=vendor_ids),
         )

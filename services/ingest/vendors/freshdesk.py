@@ -86,6 +86,7 @@ class FreshdeskAdapter:
                 metric="rating",
                 score=score,
                 scale=RATING_SCALE,
+                identity="vendor",
                 respondent=respondent,
                 comment=text(feedback.get("comment")),
             )

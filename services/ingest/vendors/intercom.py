@@ -76,6 +76,7 @@ class IntercomAdapter:
                 occurred_at=occurred_at,
                 metric="csat",
                 score=score,
+                identity="vendor",
                 respondent=_respondent(item, rating),
                 comment=text(rating.get("remark")),
             )

@@ -34,6 +34,7 @@ from services.ingest.vendors.base import (
     shown,
     text,
 )
+from services.ingest.vendors.links import LINK_TOKEN_FIELD, NO_LINK_SECRET, LinkPolicy
 from shared.events import Metric, Scale
 
 SIGNATURE_HEADER: Final = "typeform-signature"
@@ -50,7 +51,13 @@ class _Scored:
 
 @dataclass(frozen=True, slots=True)
 class TypeformAdapter:
-    """Typeform answers: ``nps`` as NPS, ``opinion_scale``/``rating`` as ratings; the field ref is the dimension."""
+    """Typeform answers: ``nps`` as NPS, ``opinion_scale``/``rating`` as ratings; the field ref is the dimension.
+
+    The respondent comes from hidden fields, which are survey-link parameters: ``signed_link`` when the
+    ``link_token`` hidden field vouches for them, else ``unverified`` (services/ingest/vendors/links.py).
+    """
+
+    links: LinkPolicy = NO_LINK_SECRET
 
     @property
     def source(self) -> str:
@@ -80,15 +87,27 @@ class TypeformAdapter:
             )
         occurred_at = parse_time(form.get("submitted_at"), path="form_response.submitted_at")
         hidden = member(form, "hidden", path="form_response.hidden")
-        respondent = Respondent(
+        named = Respondent(
             stakeholder_id=text(hidden.get("stakeholder_id")),
             account_id=text(hidden.get("account_id")),
             stakeholder_ids=(text(hidden.get("email")),),
         )
+        email = text(hidden.get("email"))
+        link = self.links.identify(
+            token=text(hidden.get(LINK_TOKEN_FIELD)),
+            account_id=named.account_id,
+            person_id=named.stakeholder_id or email,
+            named=named,
+            # The token signs the stakeholder id when the link has one, else the email.
+            signed=Respondent(stakeholder_id=named.stakeholder_id, account_id=named.account_id)
+            if named.stakeholder_id
+            else Respondent(account_id=named.account_id, stakeholder_ids=(email,)),
+        )
         try:
-            require_identified(respondent)
+            require_identified(link.respondent)
         except UnusableAnswerError as exc:
             return VendorResult.nothing(f"form response {token}: {exc.reason}")
+        form_id = text(form.get("form_id")) or "form"
         delivery = delivery_key(text(payload.get("event_id")), body)
         events = []
         for answer in scored:
@@ -97,12 +116,18 @@ class TypeformAdapter:
                     make_event(
                         source=self.source,
                         event_id=event_id(self.source, delivery, answer.ref),
-                        response_id=response_id(self.source, token, answer.ref),
+                        # A signed link answers each question of a form once, however often it is submitted.
+                        response_id=(
+                            response_id(self.source, "link", link.token_digest, form_id, answer.ref)
+                            if link.token_digest is not None
+                            else response_id(self.source, token, answer.ref)
+                        ),
                         occurred_at=occurred_at,
                         metric=answer.metric,
                         score=answer.score,
                         scale=answer.scale,
-                        respondent=respondent,
+                        respondent=link.respondent,
+                        identity=link.basis,
                         comment="\n\n".join(comments),
                         dimension=answer.ref,
                     ),
@@ -112,7 +137,7 @@ class TypeformAdapter:
         reason = "; ".join(skipped) or None
         if not events:
             return VendorResult.nothing(f"form response {token}: {reason}")
-        return VendorResult(events=tuple(events), reason=reason)
+        return VendorResult(events=tuple(events), reason=reason, unverified_reason=link.refusal)
 
 
 def _answers(form: JsonObject) -> tuple[list[_Scored], list[str], list[str]]:

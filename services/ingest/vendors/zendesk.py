@@ -101,6 +101,7 @@ class ZendeskAdapter:
                 occurred_at=occurred_at,
                 metric="csat",
                 score=score,
+                identity="vendor",
                 respondent=respondent,
                 comment=text(satisfaction.get("comment")),
             )
