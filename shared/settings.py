@@ -42,6 +42,8 @@ class ServiceSettings(BaseSettings):
         env_file_encoding="utf-8",
         env_nested_delimiter="__",
         extra="ignore",
+        # A refused setting may be a secret (an API key entry): errors never repeat the value given.
+        hide_input_in_errors=True,
     )
 
     environment: Literal["development", "test", "production"] = "production"

@@ -7,8 +7,9 @@ from typing import Annotated, Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
+from services.analyzer.keys import ApiKey, parse_keys
 from services.analyzer.model import DEFAULT_THRESHOLDS, Thresholds
-from shared.settings import ApiKeys, ServiceSettings, split_keys
+from shared.settings import ServiceSettings, split_keys
 
 # Seconds before each retry: 5 s, 1 min, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, 14 h, 14 h, 16 h (about 3 days).
 DEFAULT_RETRY_SCHEDULE_S = (5, 60, 300, 1800, 7200, 18_000, 36_000, 36_000, 50_400, 50_400, 57_600)
@@ -20,7 +21,8 @@ class AnalyzerSettings(ServiceSettings):
     database_url: str = "sqlite+aiosqlite:///./var/feedback.db"
     analyzer_host: str = "0.0.0.0"  # noqa: S104 - a service listens on all interfaces in a container
     analyzer_port: int = Field(default=8001, ge=1, le=65535)
-    analyzer_api_keys: ApiKeys = Field(default_factory=list)
+    # Entries `id:secret:scope1+scope2`, or (deprecated) a plain secret with every scope; see services/analyzer/keys.py.
+    analyzer_api_keys: Annotated[list[ApiKey], NoDecode] = Field(default_factory=list)
     analyzer_group_id: str = "analyzer"
     analyzer_max_batch_records: int = Field(default=500, ge=1, le=10_000)
     analyzer_poll_timeout_ms: int = Field(default=500, ge=10)
@@ -74,8 +76,8 @@ class AnalyzerSettings(ServiceSettings):
 
     @field_validator("analyzer_api_keys", mode="before")
     @classmethod
-    def _split(cls, value: object) -> object:
-        return split_keys(value)
+    def _parse_keys(cls, value: object) -> object:
+        return parse_keys(value)
 
     @field_validator("webhook_retry_schedule_s", mode="before")
     @classmethod
@@ -84,5 +86,5 @@ class AnalyzerSettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _no_placeholders(self) -> Self:
-        self.refuse_placeholders("ANALYZER_API_KEYS", self.analyzer_api_keys, self.environment)
+        self.refuse_placeholders("ANALYZER_API_KEYS", [k.secret for k in self.analyzer_api_keys], self.environment)
         return self

@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.analyzer.backtest.calibration import Calibration, calibrate
 from services.analyzer.backtest.rules import RECOMMENDED, SCORED_ALERTS, Backtest, run_backtest
 from services.analyzer.backtest.scoring import BAD_OUTCOMES, NpsAnswer
-from services.analyzer.deps import ClientDep, SessionDep
+from services.analyzer.deps import FORBIDDEN, ReadKey, SessionDep
 from services.analyzer.repository import outcomes as stored
 from shared.errors import ERROR_RESPONSES
 
-router = APIRouter(prefix="/v1/backtest", tags=["backtest"])
+router = APIRouter(prefix="/v1/backtest", tags=["backtest"], responses=FORBIDDEN)
 MAX_LOOKBACK_DAYS: Final = 730
 
 
@@ -158,7 +158,7 @@ def view(
 async def backtest(
     request: Request,
     session: SessionDep,
-    _: ClientDep,
+    _: ReadKey,
     lookback_days: Annotated[
         int, Query(ge=1, le=MAX_LOOKBACK_DAYS, description="Days before each renewal in which a flag counts")
     ] = 180,

@@ -265,4 +265,4 @@ class AlertRow(Base):
     __table_args__ = (Index("ix_alerts_pending", "active", "notified"),)
 
 
-from services.analyzer.db import webhook_models  # noqa: E402,F401
+from services.analyzer.db import change_models, webhook_models  # noqa: E402,F401
