@@ -66,6 +66,10 @@ class AnalyzerSettings(ServiceSettings):
     webhook_disable_after_s: float = Field(default=5 * 86_400.0, gt=0)  # continuous failure before disabling
     webhook_secret_overlap_s: float = Field(default=86_400.0, ge=0)  # old secret keeps signing after rotation
     webhook_dispatcher_enabled: bool = True
+    # Bounds: subscriptions in all (a create past it gets 409), and per-origin connection pools kept open by
+    # the dispatcher (the least recently used idle one is closed past it).
+    webhook_max_subscriptions: int = Field(default=1000, ge=1, le=1_000_000)
+    webhook_max_connection_pools: int = Field(default=256, ge=1, le=100_000)
 
     # The dashboard (docs/dashboard.md): the secret signing its session cookies (at least 32 characters;
     # unset, each process draws one at start), how long a session lasts, and whether its cookies are

@@ -91,7 +91,12 @@ class Dispatcher:
         self._rng = rng or random.Random()
         limits = httpx.Limits(max_connections=settings.webhook_endpoint_concurrency, max_keepalive_connections=2)
         self._client = httpx.AsyncClient(
-            transport=transport or PinnedTransport(allow_private=settings.webhook_allow_private_targets, limits=limits),
+            transport=transport
+            or PinnedTransport(
+                allow_private=settings.webhook_allow_private_targets,
+                limits=limits,
+                max_pools=settings.webhook_max_connection_pools,
+            ),
             follow_redirects=False,
             timeout=httpx.Timeout(settings.webhook_request_timeout_s, connect=settings.webhook_connect_timeout_s),
             headers={"user-agent": USER_AGENT},
