@@ -41,6 +41,8 @@ class AnalyzerSettings(ServiceSettings):
     analyzer_run_migrations: bool = True
     analyzer_sweep_interval_s: float = Field(default=3600.0, ge=0)  # 0 disables the wall-clock sweep
     analyzer_lag_interval_s: float = Field(default=5.0, gt=0)  # how often consumer lag is measured
+    # The most stored rows GET /v1/backtest (and the dashboard's backtest) reads into memory; past it, 422.
+    analyzer_backtest_max_rows: int = Field(default=500_000, ge=1, le=100_000_000)
     model_half_life_days: float = Field(default=90.0, gt=0)
     # Every rule threshold (docs/model.md), e.g. THRESHOLDS__DIVERGENCE_WARNING=0.6,
     # THRESHOLDS__RENEWAL_WINDOW=P90D (ISO 8601 duration or seconds).

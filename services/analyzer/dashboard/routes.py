@@ -392,7 +392,14 @@ async def backtest(
 ) -> HTMLResponse:
     """Each rule against the renewal outcomes, as ``GET /v1/backtest`` computes it, and the risk's calibration."""
     horizon = _assessor(request).config.thresholds.risk_horizon
-    result = await queries.backtest(session, lookback_days=lookback_days, horizon=horizon)
+    settings: AnalyzerSettings = request.app.state.settings
+    try:
+        result = await queries.backtest(
+            session, lookback_days=lookback_days, horizon=horizon, max_rows=settings.analyzer_backtest_max_rows
+        )
+    except InvalidRequest as exc:
+        text = exc.detail[0]["message"] if isinstance(exc.detail, list) and exc.detail else "The backtest is too large."
+        return page(pages.message_page("Backtest too large", str(text), csrf=login.csrf), 422)
     return page(pages.backtest_page(pages.BacktestData(result, lookback_days), csrf=login.csrf))
 
 
