@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
@@ -79,6 +79,26 @@ class AnalyzerSettings(ServiceSettings):
     dashboard_session_secret: SecretStr | None = Field(default=None, min_length=32)
     dashboard_session_ttl_s: float = Field(default=8 * 3600.0, ge=60, le=30 * 86_400)
     dashboard_cookie_secure: bool | None = None
+
+    # Who may read GET /metrics and the OpenAPI document (/openapi.json, /docs, /redoc): "open" (anyone),
+    # "key" (an API key with the read scope) or "off" (404). Unset: "open" outside production; in
+    # production metrics need a key and the OpenAPI pages are off.
+    analyzer_metrics_access: Literal["open", "key", "off"] | None = None
+    analyzer_docs_access: Literal["open", "key", "off"] | None = None
+
+    @property
+    def metrics_access(self) -> Literal["open", "key", "off"]:
+        """Who may read ``/metrics``, the default applied."""
+        if self.analyzer_metrics_access is not None:
+            return self.analyzer_metrics_access
+        return "key" if self.environment == "production" else "open"
+
+    @property
+    def docs_access(self) -> Literal["open", "key", "off"]:
+        """Who may read the OpenAPI document and pages, the default applied."""
+        if self.analyzer_docs_access is not None:
+            return self.analyzer_docs_access
+        return "off" if self.environment == "production" else "open"
 
     @field_validator("analyzer_api_keys", mode="before")
     @classmethod
