@@ -51,6 +51,13 @@ class Unauthorized(AppError):
         super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
 
 
+class Forbidden(AppError):
+    """A valid key that lacks what the call needs (a scope)."""
+
+    status_code = 403
+    error = "forbidden"
+
+
 class NotFound(AppError):
     status_code = 404
     error = "not_found"

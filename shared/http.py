@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, FastAPI, Response, params
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -90,11 +90,13 @@ class HttpMetrics:
         )
         self.service = service
 
-    def install(self, app: FastAPI) -> None:
-        """Time every request and expose ``GET /metrics``."""
+    def install(self, app: FastAPI, *, expose: bool = True, dependencies: Sequence[params.Depends] = ()) -> None:
+        """Time every request and, with ``expose``, serve ``GET /metrics`` behind ``dependencies`` (e.g. a key)."""
         app.add_middleware(_MeasureRequests, metrics=self)
+        if not expose:
+            return
 
-        @app.get("/metrics", include_in_schema=False)
+        @app.get("/metrics", include_in_schema=False, dependencies=list(dependencies))
         async def metrics() -> Response:
             return Response(generate_latest(self.scrape_registry()), media_type=CONTENT_TYPE_LATEST)
 

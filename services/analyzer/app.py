@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from functools import partial
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Gauge, ProcessCollector
 from sqlalchemy import text
@@ -26,6 +26,8 @@ from services.analyzer.assessment import Assessor, ModelConfig
 from services.analyzer.consumer import EventConsumer
 from services.analyzer.db.engine import create_engine, create_sessionmaker
 from services.analyzer.db.errors import is_outage
+from services.analyzer.deps import require_scope
+from services.analyzer.keys import READ
 from services.analyzer.lag import LagCollector, LagMonitor
 from services.analyzer.model.risk import DEFAULT_RISK_MODEL, RiskModel
 from services.analyzer.people import endpoints as people_endpoints
@@ -132,11 +134,15 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
             await api_engine.dispose()
             await writer_engine.dispose()
 
+    docs_open = settings.docs_access == "open"
     app = FastAPI(
         title="Feedback analyzer",
         version="1.0.0",
         summary="Stakeholder positions, divergence and alerts per B2B account.",
         lifespan=lifespan,
+        openapi_url="/openapi.json" if docs_open else None,
+        docs_url="/docs" if docs_open else None,
+        redoc_url="/redoc" if docs_open else None,
     )
     app.state.settings = settings
     app.state.assessor = Assessor(model_config(settings), settings.topics)
@@ -144,7 +150,15 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
     app.add_exception_handler(DBAPIError, _on_database_error)
     app.add_exception_handler(OSError, _on_database_error)
     app.add_middleware(BodySizeLimit, max_bytes=1_048_576)
-    HttpMetrics(registry, "analyzer").install(app)
+    read_key = [Depends(require_scope(READ))]
+    HttpMetrics(registry, "analyzer").install(
+        app, expose=settings.metrics_access != "off", dependencies=read_key if settings.metrics_access == "key" else []
+    )
+    if settings.docs_access == "key":
+        # A browser cannot send the key to /docs, so only the document itself is served, to callers with one.
+        @app.get("/openapi.json", include_in_schema=False, dependencies=read_key)
+        async def openapi() -> JSONResponse:
+            return JSONResponse(app.openapi())
 
     async def ready() -> dict[str, bool]:
         checks = {"database": await _database_ok(app), "kafka": await app.state.kafka.probe()}

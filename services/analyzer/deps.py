@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated, Final
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any, Final
 
 from fastapi import Depends, Header, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.analyzer.keys import SCOPES, ApiKey, find_key
 from services.analyzer.settings import AnalyzerSettings
-from shared.auth import require_api_key
+from shared.auth import bearer_token
+from shared.errors import ErrorBody, Forbidden, Unauthorized
 
 
 def get_settings(request: Request) -> AnalyzerSettings:
@@ -42,15 +44,42 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 WriterSessionDep = Annotated[AsyncSession, Depends(get_writer_session)]
 
 
-def authenticated_client(
+def authenticated_key(
     settings: SettingsDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> str:
+) -> ApiKey:
     """The caller's key, checked in constant time against ``ANALYZER_API_KEYS`` (401 otherwise)."""
-    return require_api_key(authorization, settings.analyzer_api_keys)
+    token = bearer_token(authorization)
+    key = find_key(token, settings.analyzer_api_keys) if token is not None else None
+    if key is None:
+        raise Unauthorized()
+    return key
 
 
-ClientDep = Annotated[str, Depends(authenticated_client)]
+def require_scope(scope: str) -> Callable[..., ApiKey]:
+    """A dependency that answers 403 unless the (valid) caller's key has ``scope``; it returns the key.
+
+    Use it as ``key: Annotated[ApiKey, Depends(require_scope("people:erase"))]``; ``key.id`` is what to
+    record with a change (never the secret).
+    """
+    if scope not in SCOPES:
+        raise ValueError(f"unknown scope {scope!r}")  # a typo in a route is caught at import
+
+    def scoped(key: Annotated[ApiKey, Depends(authenticated_key)]) -> ApiKey:
+        if not key.allows(scope):
+            raise Forbidden(f"the API key {key.id!r} lacks the {scope!r} scope this call needs")
+        return key
+
+    return scoped
+
+
+ReadKey = Annotated[ApiKey, Depends(require_scope("read"))]
+AlertsWriteKey = Annotated[ApiKey, Depends(require_scope("alerts:write"))]
+SubscriptionsAdminKey = Annotated[ApiKey, Depends(require_scope("subscriptions:admin"))]
+PeopleEraseKey = Annotated[ApiKey, Depends(require_scope("people:erase"))]
+FORBIDDEN: dict[int | str, dict[str, Any]] = {
+    403: {"model": ErrorBody, "description": "The API key lacks the scope this call needs"}
+}
 
 # Paging bounds: an offset past this is refused with 422 rather than overflowing a database integer.
 MAX_OFFSET: Final = 1_000_000_000

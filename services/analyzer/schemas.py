@@ -145,5 +145,7 @@ class HistoryBucket(BaseModel):
 class AlertChange(BaseModel):
     """Body of acknowledge and resolve."""
 
-    by: str = Field(min_length=1, max_length=256)
+    by: str | None = Field(
+        default=None, min_length=1, max_length=256, description="who made the change; absent: the API key's id"
+    )
     note: str | None = Field(default=None, max_length=4000)

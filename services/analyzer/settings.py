@@ -7,8 +7,9 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
+from services.analyzer.keys import ApiKey, parse_keys
 from services.analyzer.model import DEFAULT_THRESHOLDS, Thresholds
-from shared.settings import ApiKeys, ServiceSettings, split_keys
+from shared.settings import ServiceSettings, split_keys
 
 # Seconds before each retry: 5 s, 1 min, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, 14 h, 14 h, 16 h (about 3 days).
 DEFAULT_RETRY_SCHEDULE_S = (5, 60, 300, 1800, 7200, 18_000, 36_000, 36_000, 50_400, 50_400, 57_600)
@@ -22,7 +23,8 @@ class AnalyzerSettings(ServiceSettings):
     database_url: str = "sqlite+aiosqlite:///./var/feedback.db"
     analyzer_host: str = "0.0.0.0"  # noqa: S104 - a service listens on all interfaces in a container
     analyzer_port: int = Field(default=8001, ge=1, le=65535)
-    analyzer_api_keys: ApiKeys = Field(default_factory=list)
+    # Entries `id:secret:scope1+scope2`, or (deprecated) a plain secret with every scope; see services/analyzer/keys.py.
+    analyzer_api_keys: Annotated[list[ApiKey], NoDecode] = Field(default_factory=list)
     analyzer_group_id: str = "analyzer"
     analyzer_max_batch_records: int = Field(default=500, ge=1, le=10_000)
     analyzer_poll_timeout_ms: int = Field(default=500, ge=10)
@@ -41,6 +43,8 @@ class AnalyzerSettings(ServiceSettings):
     analyzer_run_migrations: bool = True
     analyzer_sweep_interval_s: float = Field(default=3600.0, ge=0)  # 0 disables the wall-clock sweep
     analyzer_lag_interval_s: float = Field(default=5.0, gt=0)  # how often consumer lag is measured
+    # The most stored rows GET /v1/backtest (and the dashboard's backtest) reads into memory; past it, 422.
+    analyzer_backtest_max_rows: int = Field(default=500_000, ge=1, le=100_000_000)
     model_half_life_days: float = Field(default=90.0, gt=0)
     # Every rule threshold (docs/model.md), e.g. THRESHOLDS__DIVERGENCE_WARNING=0.6,
     # THRESHOLDS__RENEWAL_WINDOW=P90D (ISO 8601 duration or seconds).
@@ -66,6 +70,10 @@ class AnalyzerSettings(ServiceSettings):
     webhook_disable_after_s: float = Field(default=5 * 86_400.0, gt=0)  # continuous failure before disabling
     webhook_secret_overlap_s: float = Field(default=86_400.0, ge=0)  # old secret keeps signing after rotation
     webhook_dispatcher_enabled: bool = True
+    # Bounds: subscriptions in all (a create past it gets 409), and per-origin connection pools kept open by
+    # the dispatcher (the least recently used idle one is closed past it).
+    webhook_max_subscriptions: int = Field(default=1000, ge=1, le=1_000_000)
+    webhook_max_connection_pools: int = Field(default=256, ge=1, le=100_000)
 
     # The dashboard (docs/dashboard.md): the secret signing its session cookies (at least 32 characters;
     # unset, each process draws one at start), how long a session lasts, and whether its cookies are
@@ -78,10 +86,30 @@ class AnalyzerSettings(ServiceSettings):
     # (docs/security.md, "Who may answer as whom").
     trust_link_parameters: Annotated[list[LinkVendor], NoDecode] = Field(default_factory=list)
 
+    # Who may read GET /metrics and the OpenAPI document (/openapi.json, /docs, /redoc): "open" (anyone),
+    # "key" (an API key with the read scope) or "off" (404). Unset: "open" outside production; in
+    # production metrics need a key and the OpenAPI pages are off.
+    analyzer_metrics_access: Literal["open", "key", "off"] | None = None
+    analyzer_docs_access: Literal["open", "key", "off"] | None = None
+
+    @property
+    def metrics_access(self) -> Literal["open", "key", "off"]:
+        """Who may read ``/metrics``, the default applied."""
+        if self.analyzer_metrics_access is not None:
+            return self.analyzer_metrics_access
+        return "key" if self.environment == "production" else "open"
+
+    @property
+    def docs_access(self) -> Literal["open", "key", "off"]:
+        """Who may read the OpenAPI document and pages, the default applied."""
+        if self.analyzer_docs_access is not None:
+            return self.analyzer_docs_access
+        return "off" if self.environment == "production" else "open"
+
     @field_validator("analyzer_api_keys", mode="before")
     @classmethod
-    def _split(cls, value: object) -> object:
-        return split_keys(value)
+    def _parse_keys(cls, value: object) -> object:
+        return parse_keys(value)
 
     @field_validator("trust_link_parameters", mode="before")
     @classmethod
@@ -95,5 +123,5 @@ class AnalyzerSettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _no_placeholders(self) -> Self:
-        self.refuse_placeholders("ANALYZER_API_KEYS", self.analyzer_api_keys, self.environment)
+        self.refuse_placeholders("ANALYZER_API_KEYS", [k.secret for k in self.analyzer_api_keys], self.environment)
         return self

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from services.analyzer.keys import entry_secret
 from services.cli.client import ApiClient
 from services.cli.errors import UsageError
 
@@ -74,7 +75,8 @@ class Context:
         listed = self.lookup(f"{service.upper()}_API_KEYS")
         keys = [k.strip() for k in (listed or "").split(",") if k.strip()]
         if keys:
-            return keys[0]
+            # An analyzer entry may be `id:secret:scopes`; the secret is what the API wants.
+            return entry_secret(keys[0]) if service == "analyzer" else keys[0]
         raise UsageError(
             f"no {service} API key: pass --{service}-key, or set {service.upper()}_API_KEY "
             f"(or the service's own {service.upper()}_API_KEYS) in the environment or .env",

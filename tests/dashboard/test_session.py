@@ -6,14 +6,15 @@ import base64
 import json
 
 import pytest
-from pydantic import SecretStr
 
 from services.analyzer.dashboard.routes import safe_path
 from services.analyzer.dashboard.session import SessionCodec, new_token, tokens_match
 from services.analyzer.dashboard.throttle import LoginThrottle
+from services.analyzer.keys import ApiKey, parse_entry
 
 SECRET = b"s" * 32
-KEYS = [SecretStr("key-one"), SecretStr("key-two")]
+KEY_ONE, KEY_TWO = parse_entry("one:key-one:read+dashboard", 1), parse_entry("key-two", 2)
+KEYS: list[ApiKey] = [KEY_ONE, KEY_TWO]
 NOW = 1_800_000_000
 
 
@@ -22,15 +23,22 @@ def codec(secret: bytes = SECRET, ttl_s: int = 3600) -> SessionCodec:
 
 
 def test_a_cookie_it_issued_reads_back_as_the_same_session_until_it_expires() -> None:
-    cookie, session = codec().issue("key-two", now=NOW)
+    cookie, session = codec().issue(KEY_TWO, now=NOW)
     assert codec().read(cookie, KEYS, now=NOW) == session
     assert session.expires_at == NOW + 3600
     assert codec().read(cookie, KEYS, now=NOW + 3599) == session
     assert codec().read(cookie, KEYS, now=NOW + 3600) is None
 
 
+def test_a_session_knows_the_id_and_scopes_of_the_key_it_was_opened_with() -> None:
+    cookie, _ = codec().issue(KEY_ONE, now=NOW)
+    session = codec().read(cookie, KEYS, now=NOW)
+    assert session is not None
+    assert (session.key_id, session.scopes) == ("one", frozenset({"read", "dashboard"}))
+
+
 def test_the_cookie_does_not_hold_the_key() -> None:
-    cookie, _ = codec().issue("key-two", now=NOW)
+    cookie, _ = codec().issue(KEY_TWO, now=NOW)
     payload = cookie.split(".")[1]
     decoded = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
     assert "key-two" not in cookie
@@ -39,8 +47,8 @@ def test_the_cookie_does_not_hold_the_key() -> None:
 
 
 def test_removing_the_key_from_the_settings_ends_its_sessions() -> None:
-    cookie, _ = codec().issue("key-two", now=NOW)
-    assert codec().read(cookie, [SecretStr("key-one")], now=NOW) is None
+    cookie, _ = codec().issue(KEY_TWO, now=NOW)
+    assert codec().read(cookie, [KEY_ONE], now=NOW) is None
     assert codec().read(cookie, [], now=NOW) is None
 
 
@@ -57,18 +65,18 @@ def test_removing_the_key_from_the_settings_ends_its_sessions() -> None:
     ],
 )
 def test_a_tampered_cookie_is_no_session(tamper: object) -> None:
-    cookie, _ = codec().issue("key-one", now=NOW)
+    cookie, _ = codec().issue(KEY_ONE, now=NOW)
     assert callable(tamper)
     assert codec().read(tamper(cookie), KEYS, now=NOW) is None
 
 
 def test_a_cookie_signed_under_another_secret_is_no_session() -> None:
-    cookie, _ = codec(b"t" * 32).issue("key-one", now=NOW)
+    cookie, _ = codec(b"t" * 32).issue(KEY_ONE, now=NOW)
     assert codec().read(cookie, KEYS, now=NOW) is None
 
 
 def test_a_forged_payload_with_a_far_expiry_is_refused() -> None:
-    cookie, _ = codec().issue("key-one", now=NOW)
+    cookie, _ = codec().issue(KEY_ONE, now=NOW)
     version, payload, signature = cookie.split(".")
     body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     body["exp"] = NOW + 10**9
@@ -77,8 +85,8 @@ def test_a_forged_payload_with_a_far_expiry_is_refused() -> None:
 
 
 def test_each_session_has_its_own_csrf_token() -> None:
-    _, first = codec().issue("key-one", now=NOW)
-    _, second = codec().issue("key-one", now=NOW)
+    _, first = codec().issue(KEY_ONE, now=NOW)
+    _, second = codec().issue(KEY_ONE, now=NOW)
     assert first.csrf != second.csrf
     assert len(first.csrf) >= 40
 

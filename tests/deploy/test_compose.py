@@ -568,6 +568,29 @@ def check_storage(stack: Stack) -> list[str]:
     return problems
 
 
+# The only capabilities a service may add back after dropping all: images whose entrypoint starts as root and
+# steps down to its own user. Every other service runs as an unprivileged user and needs none.
+ALLOWED_CAPABILITIES = {
+    POSTGRES: frozenset({"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"}),
+    GATEWAY: frozenset({"CHOWN", "SETGID", "SETUID"}),
+}
+
+
+def check_privileges(stack: Stack) -> list[str]:
+    """Every service sets no-new-privileges, drops all capabilities and adds back only its allowed few."""
+    problems = []
+    for name in services(stack):
+        svc = service(stack, name)
+        if "no-new-privileges:true" not in [str(o).replace(" ", "") for o in svc.get("security_opt") or []]:
+            problems.append(f"{name} lacks security_opt no-new-privileges:true")
+        if [str(c).upper() for c in svc.get("cap_drop") or []] != ["ALL"]:
+            problems.append(f"{name} does not drop every capability (cap_drop: [ALL])")
+        extra = {str(c).upper() for c in svc.get("cap_add") or []} - ALLOWED_CAPABILITIES.get(name, frozenset())
+        if extra:
+            problems.append(f"{name} adds capabilities it does not need: {sorted(extra)}")
+    return problems
+
+
 def check_host_ports_unique(stack: Stack) -> list[str]:
     """No two services publish the same host port by default."""
     owners: dict[int, str] = {}
@@ -791,6 +814,7 @@ CHECKS: list[Check] = [
     check_analyzer_gateway,
     check_health_checks_everywhere,
     check_storage,
+    check_privileges,
     check_host_ports_unique,
     check_app_healthchecks,
     check_app_dependencies,
@@ -941,6 +965,12 @@ BREAKAGES: list[tuple[Check, str, Callable[[Stack], None]]] = [
     (check_storage, "analyzer writable", _drop("analyzer", "read_only")),
     (check_storage, "gateway without scratch", _drop(GATEWAY, "tmpfs")),
     (check_storage, "analyzer on a shared volume", _set("analyzer", "volumes", ["postgres-data:/app/var"])),
+    (check_privileges, "analyzer may gain privileges", _drop("analyzer", "security_opt")),
+    (check_privileges, "kafka keeps its capabilities", _drop(KAFKA, "cap_drop")),
+    (check_privileges, "migrate drops only some", _set(MIGRATE, "cap_drop", ["NET_RAW"])),
+    (check_privileges, "ingest adds a capability", _set("ingest", "cap_add", ["NET_ADMIN"])),
+    (check_privileges, "postgres adds too much", _set(POSTGRES, "cap_add", ["CHOWN", "SYS_ADMIN"])),
+    (check_privileges, "gateway may gain privileges", _set(GATEWAY, "security_opt", ["no-new-privileges:false"])),
     (check_host_ports_unique, "ingest on the gateway's port", _set("ingest", "ports", ["127.0.0.1:8001:8000"])),
     (check_app_healthchecks, "no ingest health check", _drop("ingest", "healthcheck")),
     (

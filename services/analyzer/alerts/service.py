@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.analyzer import changes
 from services.analyzer.alerts import counts, repository
 from services.analyzer.db.models import AlertRow
 from services.analyzer.model.alerts import SEVERITY_RANK, AlertStatus
@@ -280,14 +281,18 @@ async def change_by_hand(
     alert_id: str,
     *,
     action: Literal["acknowledge", "resolve"],
-    by: str,
+    by: str | None,
     note: str | None,
     topics: Topics,
+    key_id: str,
 ) -> AlertRow:
     """A person acknowledges or resolves an alert; subscribers are told like of any change.
 
-    ``NotFound`` for an unknown alert, ``Conflict`` for one already resolved.
+    ``by`` is who the caller says they are (the key's id when absent); ``key_id``, the id of the key
+    that made the call, is recorded with the change whatever ``by`` says. ``NotFound`` for an unknown
+    alert, ``Conflict`` for one already resolved.
     """
+    by = by or key_id
     row = await repository.get(session, alert_id)
     if row is None:
         raise NotFound(f"no alert {alert_id!r}")
@@ -307,6 +312,7 @@ async def change_by_hand(
     row.note = note if note is not None else row.note
     row.updated_at = now
     row.record = alert_record(row, None, {})
+    changes.record(session, key_id=key_id, action=f"alert.{action}", target=alert_id)
     account = await directory.get_account(session, row.account_id)
     await publish_alert_change(session, row, event_type, topics, account.segment if account else None)
     return row

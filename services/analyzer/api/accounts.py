@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.analyzer.alerts import repository as alert_repository
 from services.analyzer.assessment import Assessor, ModelConfig, held_answer
 from services.analyzer.db.models import Account, Response
-from services.analyzer.deps import ClientDep, Limit, Offset, SessionDep
+from services.analyzer.deps import FORBIDDEN, Limit, Offset, ReadKey, SessionDep
 from services.analyzer.model import AccountSnapshot, RolePosition
 from services.analyzer.model.divergence import Divergence
 from services.analyzer.model.history import Bucket, HistoryPoint, HistoryTooLong, Person
@@ -32,7 +32,7 @@ from services.analyzer.schemas import (
 )
 from shared.errors import ERROR_RESPONSES, ErrorBody, InvalidRequest, NotFound
 
-router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
+router = APIRouter(prefix="/v1/accounts", tags=["accounts"], responses=FORBIDDEN)
 NOT_FOUND = {**ERROR_RESPONSES, 404: {"model": ErrorBody, "description": "Unknown account"}}
 
 
@@ -99,7 +99,7 @@ def value_at_risk(risk: float | None, annual_value: float | None) -> float | Non
 @router.get("", response_model=list[AccountSummary], responses=ERROR_RESPONSES, summary="Accounts by divergence")
 async def list_accounts(
     session: SessionDep,
-    _: ClientDep,
+    _: ReadKey,
     segment: str | None = None,
     order: Literal["divergence", "account_mean", "nps", "risk", "value_at_risk", "account_id"] = "divergence",
     limit: Limit = 100,
@@ -125,7 +125,7 @@ async def list_accounts(
 
 
 @router.get("/{account_id}", response_model=AccountView, responses=NOT_FOUND, summary="One account in full")
-async def get_account(account_id: str, request: Request, session: SessionDep, _: ClientDep) -> AccountView:
+async def get_account(account_id: str, request: Request, session: SessionDep, _: ReadKey) -> AccountView:
     """Positions per stakeholder and role, the account mean, the widest gap and the classic scores."""
     account = await directory.get_account(session, account_id)
     if account is None:
@@ -196,7 +196,7 @@ async def history(
     account_id: str,
     request: Request,
     session: SessionDep,
-    _: ClientDep,
+    _: ReadKey,
     bucket: Literal["day", "week", "month"] = "week",
     since: Annotated[date | None, Query(description="First day shown (default: the first answer's)")] = None,
     until: Annotated[date | None, Query(description="Last day shown (default: the latest event's)")] = None,

@@ -10,12 +10,12 @@ from services.analyzer.alerts import repository as alert_repository
 from services.analyzer.alerts import service as alert_service
 from services.analyzer.assessment import Assessor
 from services.analyzer.db.models import AlertRow
-from services.analyzer.deps import ClientDep, Limit, Offset, SessionDep, WriterSessionDep
+from services.analyzer.deps import FORBIDDEN, AlertsWriteKey, Limit, Offset, ReadKey, SessionDep, WriterSessionDep
 from services.analyzer.schemas import AlertChange
 from shared.errors import ERROR_RESPONSES, ErrorBody
 from shared.settings import Topics
 
-router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
+router = APIRouter(prefix="/v1/alerts", tags=["alerts"], responses=FORBIDDEN)
 RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
     404: {"model": ErrorBody, "description": "Unknown alert"},
@@ -34,7 +34,7 @@ def _view(row: AlertRow) -> dict[str, Any]:
 @router.get("", responses=ERROR_RESPONSES, summary="Alerts, newest first")
 async def list_alerts(
     session: SessionDep,
-    _: ClientDep,
+    _: ReadKey,
     status: Literal["open", "acknowledged", "resolved"] | None = None,
     account_id: str | None = None,
     type: str | None = None,
@@ -55,21 +55,21 @@ def _topics(request: Request) -> Topics:
 
 @router.post("/{alert_id}/acknowledge", responses=RESPONSES, summary="Acknowledge an alert")
 async def acknowledge(
-    alert_id: str, body: AlertChange, request: Request, session: WriterSessionDep, _: ClientDep
+    alert_id: str, body: AlertChange, request: Request, session: WriterSessionDep, key: AlertsWriteKey
 ) -> dict[str, Any]:
     """Record who acknowledged it and when (time to acknowledge is kept); subscribers are told."""
     row = await alert_service.change_by_hand(
-        session, alert_id, action="acknowledge", by=body.by, note=body.note, topics=_topics(request)
+        session, alert_id, action="acknowledge", by=body.by, note=body.note, topics=_topics(request), key_id=key.id
     )
     return _view(row)
 
 
 @router.post("/{alert_id}/resolve", responses=RESPONSES, summary="Resolve an alert")
 async def resolve(
-    alert_id: str, body: AlertChange, request: Request, session: WriterSessionDep, _: ClientDep
+    alert_id: str, body: AlertChange, request: Request, session: WriterSessionDep, key: AlertsWriteKey
 ) -> dict[str, Any]:
     """Close the alert by hand; subscribers are told."""
     row = await alert_service.change_by_hand(
-        session, alert_id, action="resolve", by=body.by, note=body.note, topics=_topics(request)
+        session, alert_id, action="resolve", by=body.by, note=body.note, topics=_topics(request), key_id=key.id
     )
     return _view(row)

@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.analyzer.backtest.calibration import Calibration, calibrate
 from services.analyzer.backtest.rules import RECOMMENDED, SCORED_ALERTS, Backtest, run_backtest
 from services.analyzer.backtest.scoring import BAD_OUTCOMES, NpsAnswer
-from services.analyzer.deps import ClientDep, SessionDep
+from services.analyzer.deps import FORBIDDEN, ReadKey, SessionDep
 from services.analyzer.repository import outcomes as stored
-from shared.errors import ERROR_RESPONSES
+from shared.errors import ERROR_RESPONSES, InvalidRequest
 
-router = APIRouter(prefix="/v1/backtest", tags=["backtest"])
+router = APIRouter(prefix="/v1/backtest", tags=["backtest"], responses=FORBIDDEN)
 MAX_LOOKBACK_DAYS: Final = 730
 
 
@@ -158,7 +158,7 @@ def view(
 async def backtest(
     request: Request,
     session: SessionDep,
-    _: ClientDep,
+    _: ReadKey,
     lookback_days: Annotated[
         int, Query(ge=1, le=MAX_LOOKBACK_DAYS, description="Days before each renewal in which a flag counts")
     ] = 180,
@@ -172,7 +172,12 @@ async def backtest(
     lead time; the divergence alerts beside the classic account-NPS rules (below 0, below -20)."""
     horizon = request.app.state.assessor.config.thresholds.risk_horizon
     return await compute(
-        session, lookback=timedelta(days=lookback_days), horizon=horizon, account_prefix=account_prefix, detail=detail
+        session,
+        lookback=timedelta(days=lookback_days),
+        horizon=horizon,
+        account_prefix=account_prefix,
+        detail=detail,
+        max_rows=request.app.state.settings.analyzer_backtest_max_rows,
     )
 
 
@@ -183,11 +188,26 @@ async def compute(
     horizon: timedelta,
     account_prefix: str | None = None,
     detail: bool = False,
+    max_rows: int,
 ) -> BacktestView:
     """The backtest over what the analyzer stored: the endpoint's answer (the dashboard shows it too).
 
-    ``horizon``: how long before each renewal the risk's prediction was read (``risk_horizon``).
+    ``horizon``: how long before each renewal the risk's prediction was read (``risk_horizon``). It is
+    bounded, not aggregated in SQL: only accounts with a renewal outcome are read, and when that is more
+    than ``max_rows`` rows (counted in SQL first) it raises ``InvalidRequest`` (422) instead of loading them.
     """
+    planned = await stored.rows_to_read(session, SCORED_ALERTS, account_prefix=account_prefix)
+    if planned > max_rows:
+        raise InvalidRequest(
+            [
+                {
+                    "field": "account_prefix",
+                    "message": f"the backtest would read {planned} stored rows, more than ANALYZER_BACKTEST_MAX_ROWS "
+                    f"({max_rows}); narrow it with account_prefix",
+                    "type": "too_large",
+                }
+            ]
+        )
     outcomes = await stored.renewal_outcomes(session, account_prefix=account_prefix)
     alerts = await stored.alert_spans(session, SCORED_ALERTS, account_prefix=account_prefix)
     answers = await stored.client_nps_answers(session, account_prefix=account_prefix)

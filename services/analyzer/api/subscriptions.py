@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Response
 
-from services.analyzer.deps import ClientDep, SessionDep, SettingsDep, WriterSessionDep
+from services.analyzer import changes
+from services.analyzer.deps import FORBIDDEN, SessionDep, SettingsDep, SubscriptionsAdminKey, WriterSessionDep
 from services.analyzer.webhooks import repository, service
 from services.analyzer.webhooks.schemas import (
     DeliveryList,
@@ -20,7 +21,7 @@ from services.analyzer.webhooks.schemas import (
 )
 from shared.errors import ERROR_RESPONSES, ErrorBody, NotFound
 
-router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
+router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"], responses=FORBIDDEN)
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "Unknown subscription or delivery"}
@@ -38,14 +39,16 @@ DISABLED: dict[int | str, dict[str, Any]] = {409: {"model": ErrorBody, "descript
     summary="Subscribe a URL to alert events (the secret is shown only here)",
 )
 async def create_subscription(
-    body: SubscriptionCreate, session: WriterSessionDep, settings: SettingsDep, _: ClientDep
+    body: SubscriptionCreate, session: WriterSessionDep, settings: SettingsDep, key: SubscriptionsAdminKey
 ) -> SubscriptionCreated:
     """Create a subscription; a URL that is malformed or names a forbidden address gets 422."""
-    return await service.create(session, settings, body)
+    created = await service.create(session, settings, body)
+    changes.record(session, key_id=key.id, action="subscription.create", target=created.id)
+    return created
 
 
 @router.get("", response_model=list[SubscriptionView], responses=ERROR_RESPONSES, summary="All subscriptions")
-async def list_subscriptions(session: SessionDep, _: ClientDep) -> list[SubscriptionView]:
+async def list_subscriptions(session: SessionDep, _: SubscriptionsAdminKey) -> list[SubscriptionView]:
     """Every subscription, without secrets."""
     return [service.view(sub) for sub in await repository.list_subscriptions(session)]
 
@@ -56,7 +59,7 @@ async def list_subscriptions(session: SessionDep, _: ClientDep) -> list[Subscrip
     responses={**ERROR_RESPONSES, **NOT_FOUND},
     summary="One subscription",
 )
-async def get_subscription(subscription_id: str, session: SessionDep, _: ClientDep) -> SubscriptionView:
+async def get_subscription(subscription_id: str, session: SessionDep, _: SubscriptionsAdminKey) -> SubscriptionView:
     """One subscription, with its status and why it was disabled."""
     return service.view(await service.require(session, subscription_id))
 
@@ -67,10 +70,11 @@ async def get_subscription(subscription_id: str, session: SessionDep, _: ClientD
     responses={**ERROR_RESPONSES, **NOT_FOUND},
     summary="Delete a subscription and its deliveries",
 )
-async def delete_subscription(subscription_id: str, session: WriterSessionDep, _: ClientDep) -> Response:
+async def delete_subscription(subscription_id: str, session: WriterSessionDep, key: SubscriptionsAdminKey) -> Response:
     """Delete the subscription; nothing more is sent to it."""
     if not await repository.delete_subscription(session, subscription_id):
         raise NotFound(f"no subscription {subscription_id!r}")
+    changes.record(session, key_id=key.id, action="subscription.delete", target=subscription_id)
     return Response(status_code=204)
 
 
@@ -84,11 +88,13 @@ async def rotate_secret(
     subscription_id: str,
     session: WriterSessionDep,
     settings: SettingsDep,
-    _: ClientDep,
+    key: SubscriptionsAdminKey,
     body: Annotated[RotateSecret | None, Body()] = None,
 ) -> SecretRotated:
     """A new secret, shown once; both sign (two ``v1,`` signatures) until ``previous_secret_expires_at``."""
-    return await service.rotate_secret(session, settings, subscription_id, body.overlap_seconds if body else None)
+    rotated = await service.rotate_secret(session, settings, subscription_id, body.overlap_seconds if body else None)
+    changes.record(session, key_id=key.id, action="subscription.rotate_secret", target=subscription_id)
+    return rotated
 
 
 @router.post(
@@ -97,9 +103,13 @@ async def rotate_secret(
     responses={**ERROR_RESPONSES, **NOT_FOUND},
     summary="Re-enable a disabled subscription",
 )
-async def enable_subscription(subscription_id: str, session: WriterSessionDep, _: ClientDep) -> SubscriptionView:
+async def enable_subscription(
+    subscription_id: str, session: WriterSessionDep, key: SubscriptionsAdminKey
+) -> SubscriptionView:
     """Make a disabled subscription active again; its waiting deliveries are sent."""
-    return await service.enable(session, subscription_id)
+    enabled = await service.enable(session, subscription_id)
+    changes.record(session, key_id=key.id, action="subscription.enable", target=subscription_id)
+    return enabled
 
 
 @router.get(
@@ -111,7 +121,7 @@ async def enable_subscription(subscription_id: str, session: WriterSessionDep, _
 async def list_deliveries(
     subscription_id: str,
     session: SessionDep,
-    _: ClientDep,
+    _: SubscriptionsAdminKey,
     status: Literal["pending", "delivered", "failed"] | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> DeliveryList:
@@ -129,10 +139,12 @@ async def list_deliveries(
     summary="Send one delivery again (same webhook-id)",
 )
 async def replay_delivery(
-    subscription_id: str, delivery_id: int, session: WriterSessionDep, _: ClientDep
+    subscription_id: str, delivery_id: int, session: WriterSessionDep, key: SubscriptionsAdminKey
 ) -> DeliveryView:
     """Queue the delivery again with a fresh retry schedule."""
-    return await service.replay_one(session, subscription_id, delivery_id)
+    replayed = await service.replay_one(session, subscription_id, delivery_id)
+    changes.record(session, key_id=key.id, action="subscription.replay", target=f"{subscription_id}/{delivery_id}")
+    return replayed
 
 
 @router.post(
@@ -142,6 +154,8 @@ async def replay_delivery(
     responses={**ERROR_RESPONSES, **NOT_FOUND, **DISABLED},
     summary="Send every failed delivery again",
 )
-async def replay_failed(subscription_id: str, session: WriterSessionDep, _: ClientDep) -> Replayed:
+async def replay_failed(subscription_id: str, session: WriterSessionDep, key: SubscriptionsAdminKey) -> Replayed:
     """Queue every failed delivery of the subscription again."""
-    return Replayed(replayed=await service.replay_failed(session, subscription_id))
+    replayed = Replayed(replayed=await service.replay_failed(session, subscription_id))
+    changes.record(session, key_id=key.id, action="subscription.replay_failed", target=subscription_id)
+    return replayed

@@ -93,6 +93,9 @@ async def moments(session: AsyncSession, account_id: str) -> list[JourneyMomentR
     return sorted(rows, key=lambda m: (m.occurred_at, m.event_id))
 
 
-async def backtest(session: AsyncSession, *, lookback_days: int, horizon: timedelta) -> BacktestView:
-    """What ``GET /v1/backtest?lookback_days=...`` answers (every account, no per-renewal detail)."""
-    return await compute(session, lookback=timedelta(days=lookback_days), horizon=horizon)
+async def backtest(session: AsyncSession, *, lookback_days: int, horizon: timedelta, max_rows: int) -> BacktestView:
+    """What ``GET /v1/backtest?lookback_days=...`` answers (every account, no per-renewal detail).
+
+    ``InvalidRequest`` when it would read more than ``max_rows`` rows.
+    """
+    return await compute(session, lookback=timedelta(days=lookback_days), horizon=horizon, max_rows=max_rows)

@@ -1,4 +1,4 @@
-"""``/dashboard``: the analyzer's figures as web pages, behind a login with one of its API keys.
+"""``/dashboard``: the analyzer's figures as web pages, behind a login with an API key of the ``dashboard`` scope.
 
 Reads go through the repositories and the JSON API's own code (the account view, the history, the
 backtest's scoring); the alert forms call the alert service the API calls. Every page needs a
@@ -44,13 +44,13 @@ from services.analyzer.dashboard.session import (
 from services.analyzer.dashboard.throttle import LoginThrottle
 from services.analyzer.db.models import AlertRow
 from services.analyzer.deps import Offset, SessionDep, SettingsDep, get_writer_session
+from services.analyzer.keys import ALERTS_WRITE, DASHBOARD, ApiKey, find_key
 from services.analyzer.model.history import Bucket
 from services.analyzer.model.rules.perception import ALL_DIMENSIONS, dimension_gaps
 from services.analyzer.repository import directory
 from services.analyzer.repository.directory import OPEN_STATUSES
 from services.analyzer.schemas import AlertChange
 from services.analyzer.settings import AnalyzerSettings
-from shared.auth import matches_any
 from shared.errors import AppError, Conflict, InvalidRequest, NotFound
 
 router = APIRouter(prefix=pages.BASE, include_in_schema=False)
@@ -134,9 +134,14 @@ def safe_path(value: str | None, default: str = pages.BASE) -> str:
     return value
 
 
+def dashboard_keys(settings: AnalyzerSettings) -> list[ApiKey]:
+    """The keys that may sign in: those with the ``dashboard`` scope."""
+    return [key for key in settings.analyzer_api_keys if key.allows(DASHBOARD)]
+
+
 def require_login(request: Request, settings: SettingsDep) -> Session:
     """The caller's session, or a redirect to the login page that comes back here afterwards."""
-    session = _codec(request).read(request.cookies.get(COOKIE_NAME), settings.analyzer_api_keys, now=_now())
+    session = _codec(request).read(request.cookies.get(COOKIE_NAME), dashboard_keys(settings), now=_now())
     if session is None:
         raise LoginRequired(f"{pages.BASE}/login?{urlencode({'next': _current_path(request)})}")
     return session
@@ -204,7 +209,7 @@ def _login_form(request: Request, next_path: str, *, error: str | None = None, s
 async def login_form(request: Request, settings: SettingsDep, next: str | None = None) -> Response:
     """The sign-in form (or straight on, with a valid session)."""
     target = safe_path(next)
-    if _codec(request).read(request.cookies.get(COOKIE_NAME), settings.analyzer_api_keys, now=_now()) is not None:
+    if _codec(request).read(request.cookies.get(COOKIE_NAME), dashboard_keys(settings), now=_now()) is not None:
         return redirect(target)
     return _login_form(request, target)
 
@@ -226,11 +231,15 @@ async def login(request: Request, settings: SettingsDep) -> Response:
         answer = _login_form(request, target, error=error, status_code=429)
         answer.headers["Retry-After"] = str(wait)
         return answer
-    key = form.get("key", "").strip()
-    keys = settings.analyzer_api_keys
-    if not key or not keys or not matches_any(key, keys):
+    given = form.get("key", "").strip()
+    key = find_key(given, settings.analyzer_api_keys) if given else None
+    if key is None:
         throttle.failed(address, now=time.monotonic())
         return _login_form(request, target, error="That key is not accepted.", status_code=401)
+    if not key.allows(DASHBOARD):
+        # A valid key: no throttling, but no session either.
+        text = f"The key {key.id!r} lacks the 'dashboard' scope; sign in with a key that has it."
+        return _login_form(request, target, error=text, status_code=403)
     cookie, session = _codec(request).issue(key, now=_now())
     response = redirect(target)
     response.set_cookie(
@@ -250,7 +259,7 @@ async def login(request: Request, settings: SettingsDep) -> Response:
 @router.post("/logout")
 async def logout(request: Request, settings: SettingsDep) -> Response:
     """End the session (its form carries the CSRF token) and go back to the login page."""
-    session = _codec(request).read(request.cookies.get(COOKIE_NAME), settings.analyzer_api_keys, now=_now())
+    session = _codec(request).read(request.cookies.get(COOKIE_NAME), dashboard_keys(settings), now=_now())
     form = await read_form(request)
     if session is not None and (form is None or not tokens_match(form.get("csrf"), session.csrf)):
         return page(
@@ -383,7 +392,14 @@ async def backtest(
 ) -> HTMLResponse:
     """Each rule against the renewal outcomes, as ``GET /v1/backtest`` computes it, and the risk's calibration."""
     horizon = _assessor(request).config.thresholds.risk_horizon
-    result = await queries.backtest(session, lookback_days=lookback_days, horizon=horizon)
+    settings: AnalyzerSettings = request.app.state.settings
+    try:
+        result = await queries.backtest(
+            session, lookback_days=lookback_days, horizon=horizon, max_rows=settings.analyzer_backtest_max_rows
+        )
+    except InvalidRequest as exc:
+        text = exc.detail[0]["message"] if isinstance(exc.detail, list) and exc.detail else "The backtest is too large."
+        return page(pages.message_page("Backtest too large", str(text), csrf=login.csrf), 422)
     return page(pages.backtest_page(pages.BacktestData(result, lookback_days), csrf=login.csrf))
 
 
@@ -431,6 +447,9 @@ async def change_alert(
         return page(
             pages.message_page("Form expired", "The form expired; reload the page and try again.", csrf=login.csrf), 403
         )
+    if ALERTS_WRITE not in login.scopes:
+        text = f"The key {login.key_id!r} you signed in with lacks the 'alerts:write' scope that changing alerts needs."
+        return page(pages.message_page("Not allowed", text, csrf=login.csrf), 403)
     back = safe_path(form.get("return_to"), pages.alerts_href(status="open"))
     try:
         change = AlertChange(by=form.get("by", "").strip(), note=form.get("note", "").strip() or None)
@@ -441,7 +460,13 @@ async def change_alert(
     try:
         async with asynccontextmanager(get_writer_session)(request) as session:
             await alert_service.change_by_hand(
-                session, alert_id, action=action, by=change.by, note=change.note, topics=assessor.topics
+                session,
+                alert_id,
+                action=action,
+                by=change.by,
+                note=change.note,
+                topics=assessor.topics,
+                key_id=login.key_id,
             )
     except NotFound:
         return page(pages.message_page("Unknown alert", f"There is no alert {alert_id!r}.", csrf=login.csrf), 404)

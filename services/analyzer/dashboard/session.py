@@ -3,8 +3,9 @@
 A person signs in with one of the analyzer's API keys. The cookie then carries, signed with
 HMAC-SHA256 under the session secret: a fingerprint of the key (an HMAC of it under the same
 secret, from which the key cannot be recovered), the expiry and the session's CSRF token. Every
-request recomputes the fingerprints of the keys configured now, so removing a key from
-``ANALYZER_API_KEYS`` ends the sessions opened with it. Every comparison is constant-time.
+request recomputes the fingerprints of the keys configured now, so removing a key (or its
+``dashboard`` scope) from ``ANALYZER_API_KEYS`` ends the sessions opened with it. Every comparison
+is constant-time.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from pydantic import SecretStr
+from services.analyzer.keys import ApiKey
 
 COOKIE_NAME: Final = "sd_session"
 LOGIN_COOKIE_NAME: Final = "sd_login"  # the login form's CSRF token, before any session exists
@@ -31,10 +32,12 @@ _MAX_COOKIE_CHARS: Final = 1024  # far above a real cookie; anything longer is n
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """A signed-in person: when the session ends and the token its forms must carry."""
+    """A signed-in person: when the session ends, the token its forms must carry, and the key signed in with."""
 
     expires_at: int  # Unix seconds
     csrf: str
+    key_id: str  # recorded with the changes made in this session (never the key itself)
+    scopes: frozenset[str]
 
 
 def _b64(data: bytes) -> str:
@@ -73,14 +76,14 @@ class SessionCodec:
         """The key's stand-in in a cookie: an HMAC of it, which does not reveal it."""
         return _b64(hmac.new(self._secret, b"key:" + key.encode(), hashlib.sha256).digest())
 
-    def issue(self, key: str, *, now: int) -> tuple[str, Session]:
+    def issue(self, key: ApiKey, *, now: int) -> tuple[str, Session]:
         """A cookie value for someone who just presented ``key`` (already checked), and its session."""
-        session = Session(expires_at=now + self.ttl_s, csrf=new_token())
-        body = {"kid": self.fingerprint(key), "exp": session.expires_at, "csrf": session.csrf}
+        session = Session(expires_at=now + self.ttl_s, csrf=new_token(), key_id=key.id, scopes=key.scopes)
+        body = {"kid": self.fingerprint(key.secret.get_secret_value()), "exp": session.expires_at, "csrf": session.csrf}
         payload = _b64(json.dumps(body, separators=(",", ":"), sort_keys=True).encode())
         return f"{_VERSION}.{payload}.{self._sign(payload)}", session
 
-    def read(self, cookie: str | None, keys: Sequence[SecretStr], *, now: int) -> Session | None:
+    def read(self, cookie: str | None, keys: Sequence[ApiKey], *, now: int) -> Session | None:
         """The session of a cookie, or None: unsigned, tampered, expired, or its key no longer accepted."""
         if not cookie or len(cookie) > _MAX_COOKIE_CHARS:
             return None
@@ -101,8 +104,11 @@ class SessionCodec:
             return None
         if expires_at <= now:
             return None
-        accepted = False
+        accepted: ApiKey | None = None
         for key in keys:
             # No early exit: the time taken does not tell which key a session belongs to.
-            accepted |= hmac.compare_digest(kid.encode(), self.fingerprint(key.get_secret_value()).encode())
-        return Session(expires_at=expires_at, csrf=csrf) if accepted else None
+            if hmac.compare_digest(kid.encode(), self.fingerprint(key.secret.get_secret_value()).encode()):
+                accepted = key
+        if accepted is None:
+            return None
+        return Session(expires_at=expires_at, csrf=csrf, key_id=accepted.id, scopes=accepted.scopes)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from fastapi import APIRouter, Request
 
-from services.analyzer.deps import ClientDep
+from services.analyzer.deps import FORBIDDEN, PeopleEraseKey
 from services.analyzer.people import service
 from services.analyzer.people.schemas import ErasureView
 from shared.errors import ERROR_RESPONSES, InvalidRequest, Unavailable
@@ -16,19 +15,16 @@ from shared.limits import MAX_PERSON_ID_CHARS
 router = APIRouter(prefix="/v1/stakeholders", tags=["people"])
 
 
-def key_id(key: str) -> str:
-    """A name for an API key that does not reveal it: the first 12 hex digits of its SHA-256."""
-    return "key:" + hashlib.sha256(key.encode()).hexdigest()[:12]
-
-
 @router.delete(
     "/{stakeholder_id:path}",
     response_model=ErasureView,
-    responses=ERROR_RESPONSES,
+    responses={**ERROR_RESPONSES, **FORBIDDEN},
     summary="Erase a person: every answer, comment, name and id, in every account (GDPR Art. 17)",
 )
-async def erase_person(stakeholder_id: str, request: Request, key: ClientDep) -> ErasureView:
+async def erase_person(stakeholder_id: str, request: Request, key: PeopleEraseKey) -> ErasureView:
     """Erase the person a stakeholder id or alias (e.g. an e-mail) names; repeating it is harmless.
+
+    Needs a key with the ``people:erase`` scope; the key's id is recorded with the erasure.
 
     Their directory entries, aliases, answers and comments are deleted in every account, their accounts
     are recomputed without them, what identified them is redacted from alerts, outbox records and
@@ -53,7 +49,7 @@ async def erase_person(stakeholder_id: str, request: Request, key: ClientDep) ->
             state.writer_sessions,
             state.assessor,
             identifier,
-            by=key_id(key),
+            by=key.id,
             shredder=getattr(state, "keyring", None),
         )
     except service.ShreddingFailed as exc:

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.analyzer import changes
 from services.analyzer.assessment import Assessor, plan_of
 from services.analyzer.db.models import Erasure
 from services.analyzer.people import repository
@@ -89,6 +90,7 @@ async def erase(
         hashes = {subject_hash(i) for i in again.identifiers | traces.identifiers}
         erasure = Erasure(erasure_id=report.erasure_id, erased_at=erased_at, erased_by=by, counts=counts)
         repository.record(session, erasure, hashes)
+        changes.record(session, key_id=by, action="person.erase", target=erasure.erasure_id)
         ledger.enqueue(
             session,
             message_id=f"erasure:{erasure.erasure_id}",

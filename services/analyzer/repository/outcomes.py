@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped
 
@@ -60,11 +61,60 @@ def _prefixed(column: Mapped[str], prefix: str | None) -> ColumnElement[bool]:
     return column.startswith(prefix, autoescape=True) if prefix else true()
 
 
-async def renewal_outcomes(session: AsyncSession, *, account_prefix: str | None = None) -> list[OutcomeRow]:
-    """Every ``renewal_outcome`` moment, oldest first."""
-    query = select(JourneyMomentRow.account_id, JourneyMomentRow.occurred_at, JourneyMomentRow.attributes).where(
+def _renewing(column: Mapped[str]) -> ColumnElement[bool]:
+    """Rows of accounts with at least one ``renewal_outcome``: the only accounts the backtest scores."""
+    return column.in_(select(JourneyMomentRow.account_id).where(JourneyMomentRow.moment == RENEWAL_OUTCOME))
+
+
+def _outcomes_query(account_prefix: str | None) -> Select[str, datetime, object]:
+    return select(JourneyMomentRow.account_id, JourneyMomentRow.occurred_at, JourneyMomentRow.attributes).where(
         JourneyMomentRow.moment == RENEWAL_OUTCOME, _prefixed(JourneyMomentRow.account_id, account_prefix)
     )
+
+
+def _alerts_query(types: Collection[str], account_prefix: str | None) -> Select[str, str, datetime, datetime | None]:
+    return select(AlertRow.account_id, AlertRow.type, AlertRow.opened_as_of, AlertRow.closed_as_of).where(
+        AlertRow.type.in_(list(types)), _prefixed(AlertRow.account_id, account_prefix), _renewing(AlertRow.account_id)
+    )
+
+
+def _answers_query(account_prefix: str | None) -> Select[str, str, datetime, str, float]:
+    person = and_(Stakeholder.account_id == Response.account_id, Stakeholder.stakeholder_id == Response.stakeholder_id)
+    return (
+        select(Response.account_id, Response.stakeholder_id, Response.occurred_at, Response.event_id, Response.score)
+        .outerjoin(Stakeholder, person)
+        .where(
+            Response.metric == "nps",
+            Response.is_current.is_(True),
+            (Stakeholder.side.is_(None)) | (Stakeholder.side == "client"),
+            _prefixed(Response.account_id, account_prefix),
+            _renewing(Response.account_id),
+        )
+    )
+
+
+def _models_query(account_prefix: str | None) -> Select[str, Any]:
+    return select(AccountModel.account_id, AccountModel.document).where(
+        _prefixed(AccountModel.account_id, account_prefix), _renewing(AccountModel.account_id)
+    )
+
+
+async def rows_to_read(session: AsyncSession, types: Collection[str], *, account_prefix: str | None = None) -> int:
+    """How many rows the backtest would load (outcomes, alerts, answers, model documents), counted in SQL."""
+    total = 0
+    for query in (
+        _outcomes_query(account_prefix),
+        _alerts_query(types, account_prefix),
+        _answers_query(account_prefix),
+        _models_query(account_prefix),
+    ):
+        total += int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    return total
+
+
+async def renewal_outcomes(session: AsyncSession, *, account_prefix: str | None = None) -> list[OutcomeRow]:
+    """Every ``renewal_outcome`` moment, oldest first."""
+    query = _outcomes_query(account_prefix)
     rows = await session.execute(query.order_by(JourneyMomentRow.occurred_at, JourneyMomentRow.event_id))
     return [
         OutcomeRow(
@@ -77,11 +127,8 @@ async def renewal_outcomes(session: AsyncSession, *, account_prefix: str | None 
 async def alert_spans(
     session: AsyncSession, types: Collection[str], *, account_prefix: str | None = None
 ) -> list[AlertSpanRow]:
-    """The event-time span of every alert of ``types``."""
-    query = select(AlertRow.account_id, AlertRow.type, AlertRow.opened_as_of, AlertRow.closed_as_of).where(
-        AlertRow.type.in_(list(types)), _prefixed(AlertRow.account_id, account_prefix)
-    )
-    rows = await session.execute(query)
+    """The event-time span of every alert of ``types``, on accounts with a renewal outcome."""
+    rows = await session.execute(_alerts_query(types, account_prefix))
     return [AlertSpanRow(*row) for row in rows]
 
 
@@ -89,19 +136,9 @@ async def client_nps_answers(session: AsyncSession, *, account_prefix: str | Non
     """The current NPS answers of client-side people (a person the directory does not know counts as client).
 
     The same people the account NPS counts (docs/model.md, "Classic scores"): supplier answers never.
+    Only accounts with a renewal outcome: no other account is scored.
     """
-    person = and_(Stakeholder.account_id == Response.account_id, Stakeholder.stakeholder_id == Response.stakeholder_id)
-    query = (
-        select(Response.account_id, Response.stakeholder_id, Response.occurred_at, Response.event_id, Response.score)
-        .outerjoin(Stakeholder, person)
-        .where(
-            Response.metric == "nps",
-            Response.is_current.is_(True),
-            (Stakeholder.side.is_(None)) | (Stakeholder.side == "client"),
-            _prefixed(Response.account_id, account_prefix),
-        )
-    )
-    rows = await session.execute(query)
+    rows = await session.execute(_answers_query(account_prefix))
     return [NpsRow(*row) for row in rows]
 
 
@@ -110,11 +147,8 @@ async def risk_predictions(session: AsyncSession, *, account_prefix: str | None 
 
     Read from the model's documents, key ``predictions`` only; an account without one has none.
     """
-    query = select(AccountModel.account_id, AccountModel.document).where(
-        _prefixed(AccountModel.account_id, account_prefix)
-    )
     found = []
-    for account_id, document in await session.execute(query):
+    for account_id, document in await session.execute(_models_query(account_prefix)):
         for at, probability in (document or {}).get("predictions", []):
             found.append(PredictionRow(account_id, datetime.fromisoformat(at), float(probability)))
     return found

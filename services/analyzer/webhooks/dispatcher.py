@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.analyzer.db.webhook_models import Delivery, DeliveryAttempt, Subscription
 from services.analyzer.settings import AnalyzerSettings
 from services.analyzer.webhooks import outbox, repository
+from services.analyzer.webhooks.reasons import failure_reason, status_reason
 from services.analyzer.webhooks.retry import next_delay, parse_retry_after
 from services.analyzer.webhooks.signing import build_headers
 from services.analyzer.webhooks.ssrf import ForbiddenTarget, PinnedTransport
@@ -90,7 +91,12 @@ class Dispatcher:
         self._rng = rng or random.Random()
         limits = httpx.Limits(max_connections=settings.webhook_endpoint_concurrency, max_keepalive_connections=2)
         self._client = httpx.AsyncClient(
-            transport=transport or PinnedTransport(allow_private=settings.webhook_allow_private_targets, limits=limits),
+            transport=transport
+            or PinnedTransport(
+                allow_private=settings.webhook_allow_private_targets,
+                limits=limits,
+                max_pools=settings.webhook_max_connection_pools,
+            ),
             follow_redirects=False,
             timeout=httpx.Timeout(settings.webhook_request_timeout_s, connect=settings.webhook_connect_timeout_s),
             headers={"user-agent": USER_AGENT},
@@ -204,19 +210,21 @@ class Dispatcher:
             async with asyncio.timeout(self._settings.webhook_request_timeout_s):
                 async with self._client.stream("POST", job.url, content=job.body, headers=headers) as response:
                     status, retry_after = response.status_code, response.headers.get("retry-after")
-        except ForbiddenTarget as exc:
-            error = f"forbidden target: {exc.reason}"
-        except TimeoutError:
-            error = f"timed out after {self._settings.webhook_request_timeout_s:g}s"
-        except httpx.TimeoutException as exc:
-            error = f"timed out: {type(exc).__name__}"
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"
+        except (ForbiddenTarget, TimeoutError, httpx.HTTPError) as exc:
+            # The API shows a generic reason; the detail (names, addresses) stays in the log.
+            error = failure_reason(exc)
+            log.warning(
+                "webhook attempt failed",
+                extra={
+                    "subscription_id": job.subscription_id,
+                    "msg_id": job.msg_id,
+                    "reason": error,
+                    "detail": f"{type(exc).__name__}: {exc}"[:500],
+                },
+            )
         latency_ms = round((time.perf_counter() - started) * 1000, 3)
-        if status is not None and 300 <= status < 400:
-            error = "redirect not followed"
-        elif status is not None and not 200 <= status < 300:
-            error = f"HTTP {status}"
+        if status is not None:
+            error = status_reason(status)
         self.stats.attempts += 1
         outcome = Outcome(attempted_at, status, latency_ms, error, retry_after)
         if not outcome.ok:

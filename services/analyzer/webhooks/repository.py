@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.db.webhook_models import Delivery, DeliveryAttempt, Subscription
@@ -40,6 +40,21 @@ async def existing_msg_ids(session: AsyncSession, msg_ids: Collection[str]) -> s
 async def get_subscription(session: AsyncSession, subscription_id: str) -> Subscription | None:
     """One subscription, or None."""
     return await session.get(Subscription, subscription_id)
+
+
+# An arbitrary constant naming the PostgreSQL advisory lock that serialises subscription creation.
+_CREATE_LOCK = 0x5EB5C817
+
+
+async def count_subscriptions(session: AsyncSession, *, for_create: bool = False) -> int:
+    """How many subscriptions exist, active or disabled.
+
+    ``for_create``: first take a lock held until the transaction ends, so concurrent creations count one
+    after another and together never pass a cap (on SQLite the writer transaction already holds the lock).
+    """
+    if for_create and session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(_CREATE_LOCK)))
+    return int(await session.scalar(select(func.count()).select_from(Subscription)) or 0)
 
 
 async def list_subscriptions(session: AsyncSession) -> Sequence[Subscription]:

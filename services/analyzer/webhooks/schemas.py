@@ -3,20 +3,34 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, Field
 
 EventType = Literal["alert.opened", "alert.updated", "alert.acknowledged", "alert.resolved"]
+
+# Filters are matched on every delivery of every alert, and stored with the subscription: bounded.
+MAX_FILTER_ACCOUNTS: Final = 1000
+MAX_FILTER_SEGMENTS: Final = 100
+AccountId = Annotated[str, Field(min_length=1, max_length=128)]  # as long as an account id may be
+Segment = Annotated[str, Field(min_length=1, max_length=64)]  # as long as a segment may be
 
 
 class SubscriptionCreate(BaseModel):
     """A new subscription: where to send, which events, optional account and segment filters."""
 
     url: str = Field(max_length=2048, examples=["https://crm.example.com/hooks/feedback"])
-    event_types: list[EventType] = Field(min_length=1)
-    account_ids: list[str] | None = Field(default=None, description="only these accounts; absent means all")
-    segments: list[str] | None = Field(default=None, description="only accounts in these segments; absent means all")
+    event_types: list[EventType] = Field(min_length=1, max_length=16)  # four types, repeats tolerated
+    account_ids: list[AccountId] | None = Field(
+        default=None,
+        max_length=MAX_FILTER_ACCOUNTS,
+        description=f"only these accounts (at most {MAX_FILTER_ACCOUNTS}); absent means all",
+    )
+    segments: list[Segment] | None = Field(
+        default=None,
+        max_length=MAX_FILTER_SEGMENTS,
+        description=f"only accounts in these segments (at most {MAX_FILTER_SEGMENTS}); absent means all",
+    )
     description: str | None = Field(default=None, max_length=256)
 
 

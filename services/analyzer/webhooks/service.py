@@ -24,7 +24,16 @@ from shared.errors import Conflict, InvalidRequest, NotFound
 
 
 async def create(session: AsyncSession, settings: AnalyzerSettings, body: SubscriptionCreate) -> SubscriptionCreated:
-    """Vet the URL, store the subscription with a fresh secret, and return it with the secret."""
+    """Vet the URL, store the subscription with a fresh secret, and return it with the secret.
+
+    409 once ``WEBHOOK_MAX_SUBSCRIPTIONS`` exist.
+    """
+    count = await repository.count_subscriptions(session, for_create=True)
+    if count >= settings.webhook_max_subscriptions:
+        raise Conflict(
+            f"the analyzer already has {count} subscriptions, the most WEBHOOK_MAX_SUBSCRIPTIONS allows "
+            f"({settings.webhook_max_subscriptions}); delete one first"
+        )
     try:
         vet_at_creation(body.url, settings.webhook_allow_private_targets)
     except ForbiddenTarget as exc:

@@ -24,8 +24,9 @@ import socket
 import ssl
 import unicodedata
 import urllib.parse
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 import httpx
@@ -337,6 +338,36 @@ def _pinned(request: httpx.Request, address: IPAddress, extensions: dict[str, An
     )
 
 
+@dataclass(slots=True)
+class _Pool:
+    """One origin's connection pool and how many of its responses are still open."""
+
+    transport: httpx.AsyncHTTPTransport
+    in_use: int = field(default=0)
+
+
+class _Released(httpx.AsyncByteStream):
+    """A response body that tells its pool when it is closed (the response is then no longer in use)."""
+
+    def __init__(self, stream: httpx.AsyncByteStream, release: Callable[[], None]) -> None:
+        self._stream, self._release, self._done = stream, release, False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        try:
+            await self._stream.aclose()
+        finally:
+            if not self._done:
+                self._done = True
+                self._release()
+
+
+DEFAULT_MAX_POOLS = 256
+
+
 class PinnedTransport(httpx.AsyncBaseTransport):
     """An httpx transport that resolves and vets each request's host, then connects to a vetted address only.
 
@@ -348,7 +379,9 @@ class PinnedTransport(httpx.AsyncBaseTransport):
     The request goes to the vetted IP through httpx's documented `sni_hostname` extension, with the Host header
     and the TLS server name (SNI and certificate check) left on the original name. Connections are pooled per
     original origin, because httpx pools by URL and would otherwise reuse a TLS session verified for one name
-    for another name hosted on the same address.
+    for another name hosted on the same address. At most `max_pools` pools are kept: past that, the least
+    recently used pool with no response open is closed, so a stream of distinct origins cannot hold sockets
+    and memory forever.
     """
 
     def __init__(
@@ -358,21 +391,64 @@ class PinnedTransport(httpx.AsyncBaseTransport):
         verify: ssl.SSLContext | bool = True,
         limits: httpx.Limits | None = None,
         lookup: Lookup | None = None,
+        max_pools: int = DEFAULT_MAX_POOLS,
     ) -> None:
+        if max_pools < 1:
+            raise ValueError("max_pools must be at least 1")
+        self._max_pools = max_pools
         self._allow_private = allow_private
         self._ssl_context = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify=verify)
         self._limits = limits or httpx.Limits(max_connections=10, max_keepalive_connections=5)
         self._lookup = lookup
-        self._pools: dict[tuple[str, str, int], httpx.AsyncHTTPTransport] = {}
+        # Least recently used first.
+        self._pools: OrderedDict[tuple[str, str, int], _Pool] = OrderedDict()
 
-    def _pool(self, scheme: str, host: str, port: int) -> httpx.AsyncHTTPTransport:
-        """Return the connection pool of one original origin, creating it on first use."""
+    @property
+    def origins(self) -> list[tuple[str, str, int]]:
+        """The origins that have a pool now, least recently used first."""
+        return list(self._pools)
+
+    async def _pool(self, scheme: str, host: str, port: int) -> _Pool:
+        """Return the connection pool of one original origin, creating it on first use (and evicting)."""
         key = (scheme, host, port)
         pool = self._pools.get(key)
         if pool is None:
-            pool = httpx.AsyncHTTPTransport(verify=self._ssl_context, limits=self._limits)
+            pool = _Pool(httpx.AsyncHTTPTransport(verify=self._ssl_context, limits=self._limits))
             self._pools[key] = pool
+            await self._evict(keep=key)
+        self._pools.move_to_end(key)
         return pool
+
+    async def _evict(self, *, keep: tuple[str, str, int]) -> None:
+        """Close the least recently used idle pools while there are more than `max_pools`.
+
+        A pool with a response open is skipped (closing it would cut that response); the count then stays
+        above the cap until it is released, bounded by the number of requests in flight. `keep` (the pool
+        about to be used) is never closed.
+        """
+        excess = len(self._pools) - self._max_pools
+        idle = [k for k, pool in self._pools.items() if pool.in_use == 0 and k != keep][:excess] if excess > 0 else []
+        for key in idle:
+            pool = self._pools.pop(key)
+            await pool.transport.aclose()
+
+    async def _send(self, pool: _Pool, request: httpx.Request) -> httpx.Response:
+        """Send through `pool`, counting the response as in use until its body is closed."""
+        pool.in_use += 1
+        try:
+            response = await pool.transport.handle_async_request(request)
+        except BaseException:
+            pool.in_use -= 1
+            raise
+
+        def release() -> None:
+            pool.in_use -= 1
+
+        if isinstance(response.stream, httpx.AsyncByteStream):
+            response.stream = _Released(response.stream, release)
+        else:
+            release()  # not a stream this transport can follow (never so for httpx's own); counted as done
+        return response
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Vet the request's host, then send it to the first vetted address that accepts a connection."""
@@ -391,18 +467,18 @@ class PinnedTransport(httpx.AsyncBaseTransport):
         extensions = dict(request.extensions)
         if url.scheme == "https" and literal_host_ip(host) is None:
             extensions["sni_hostname"] = host
-        pool = self._pool(url.scheme, host, port)
+        pool = await self._pool(url.scheme, host, port)
         for address in addresses[:-1]:
             try:
-                return await pool.handle_async_request(_pinned(request, address, extensions))
+                return await self._send(pool, _pinned(request, address, extensions))
             except (httpx.ConnectError, httpx.ConnectTimeout):
                 # Nothing was sent yet, so the next vetted address may be tried.
                 continue
-        return await pool.handle_async_request(_pinned(request, addresses[-1], extensions))
+        return await self._send(pool, _pinned(request, addresses[-1], extensions))
 
     async def aclose(self) -> None:
         """Close every connection pool."""
         pools = list(self._pools.values())
         self._pools.clear()
         for pool in pools:
-            await pool.aclose()
+            await pool.transport.aclose()
