@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from typing import Any
 
@@ -11,6 +12,8 @@ from shared.settings import Topics
 
 INGEST_KEY = "test-ingest-key"
 ANALYZER_KEY = "test-analyzer-key"
+# The key-encryption key of personal data in tests (both services must share it): base64 of 32 bytes.
+PERSONAL_DATA_KEY = base64.b64encode(b"test-personal-data-key-32-bytes!").decode()
 
 
 def create_survey(
@@ -72,6 +75,7 @@ def create_ingest_settings(bootstrap: str, topics: Topics, **overrides: Any) -> 
         "kafka_bootstrap_servers": bootstrap,
         "topics": topics,
         "ingest_api_keys": [INGEST_KEY],
+        "personal_data_key": PERSONAL_DATA_KEY,
         "ingest_publish_timeout_s": 10.0,
         "kafka_create_topics": False,
     }
@@ -87,6 +91,7 @@ def create_analyzer_settings(bootstrap: str, topics: Topics, database_url: str, 
         "topics": topics,
         "database_url": database_url,
         "analyzer_api_keys": [ANALYZER_KEY],
+        "personal_data_key": PERSONAL_DATA_KEY,
         "analyzer_group_id": f"analyzer-{uuid.uuid4().hex[:8]}",
         "analyzer_poll_timeout_ms": 100,
         "analyzer_session_timeout_ms": 6000,

@@ -51,6 +51,7 @@ class IngestSettings(ServiceSettings):
     @model_validator(mode="after")
     def _no_placeholders(self) -> Self:
         self.refuse_placeholders("INGEST_API_KEYS", self.ingest_api_keys, self.environment)
+        self.refuse_missing_kek()
         return self
 
     def vendor_secret(self, source: str) -> SecretStr | None:

@@ -21,12 +21,15 @@ def unique_topics() -> Topics:
         alerts=f"t{tag}.alerts",
         positions=f"t{tag}.positions",
         dlq=f"t{tag}.dlq",
+        keys=f"t{tag}.keys",
     )
 
 
 async def create_topics(bootstrap: str, topics: Topics, *, partitions: int = 6) -> None:
     """Create the topics on the test broker."""
-    settings = ServiceSettings(kafka_bootstrap_servers=bootstrap, kafka_topic_partitions=partitions)
+    settings = ServiceSettings(
+        kafka_bootstrap_servers=bootstrap, kafka_topic_partitions=partitions, topics=topics, _env_file=None
+    )
     await ensure_topics(settings, topics.all())
 
 
