@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from shared.events import EVENT_ADAPTER, decode_event, encode_event, event_key
 from shared.personal import (
@@ -32,12 +33,13 @@ KEK = b"k" * 32
 
 PERSONAL_BODIES = [
     create_survey(stakeholder_id=EMAIL, comment=COMMENT),
-    create_survey(
-        account_id=None,
-        stakeholder_id=None,
-        identities={"stakeholder": [EMAIL, "zendesk:user:1"], "account": ["zendesk:org:9"]},
-        comment=COMMENT,
-    ),
+    {
+        k: v
+        for k, v in create_survey(
+            identities={"stakeholder": [EMAIL, "zendesk:user:1"], "account": ["zendesk:org:9"]}, comment=COMMENT
+        ).items()
+        if k not in {"account_id", "stakeholder_id"}
+    },
     create_stakeholder(stakeholder_id=EMAIL, name=NAME, aliases=[EMAIL, "zendesk:user:1"], role="it"),
     create_moment(stakeholder_id=EMAIL, attributes={"ticket": 4}),
 ]
@@ -177,11 +179,11 @@ def test_the_kek_is_required_in_production_and_must_be_32_bytes() -> None:
         ServiceSettings(_env_file=None, environment="production").refuse_missing_kek()
     with pytest.raises(ValueError, match="development key"):
         ServiceSettings(
-            _env_file=None, environment="production", personal_data_key=DEVELOPMENT_PERSONAL_DATA_KEY
+            _env_file=None, environment="production", personal_data_key=SecretStr(DEVELOPMENT_PERSONAL_DATA_KEY)
         ).refuse_missing_kek()
     with pytest.raises(ValueError, match="exactly 32 bytes"):
-        ServiceSettings(_env_file=None, personal_data_key="changeme")
+        ServiceSettings(_env_file=None, personal_data_key=SecretStr("changeme"))
     real = base64.b64encode(b"r" * 32).decode()
-    production = ServiceSettings(_env_file=None, environment="production", personal_data_key=real)
+    production = ServiceSettings(_env_file=None, environment="production", personal_data_key=SecretStr(real))
     production.refuse_missing_kek()
     assert production.personal_data_kek == b"r" * 32
