@@ -210,3 +210,20 @@ async def test_a_record_sealed_with_an_unreadable_key_is_dead_lettered_not_shred
     assert outcomes == ["dead_lettered"]
     assert dead is not None
     assert "another PERSONAL_DATA_KEY" in dead.value["reason"]
+
+
+async def test_an_unreadable_keys_topic_makes_the_consumer_wait_not_dead_letter(
+    kafka_bootstrap: str, topics: Topics, sqlite_url: str
+) -> None:
+    """Kafka's fault, not the records': sealed records wait for their keys as a batch waits for the database."""
+    await publish(kafka_bootstrap, topics, [EVENTS[1]])
+    missing = topics.model_copy(update={"keys": f"{topics.keys}.missing"})
+    app = create_analyzer(create_analyzer_settings(kafka_bootstrap, missing, sqlite_url))
+    async with running(app):
+        consumer = app.state.consumer
+
+        async def waiting_for_keys() -> bool:
+            return bool(consumer.stats.waiting_for == "keys" and consumer.stats.retries >= 2)
+
+        await wait_until(waiting_for_keys, what="the consumer waiting for the keys topic")
+        assert (consumer.stats.applied, consumer.stats.dead_lettered, consumer.stats.shredded) == (0, 0, 0)
