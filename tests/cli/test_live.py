@@ -8,6 +8,7 @@ alert the test acknowledges and resolves is opened by the analyzer from answers 
 from __future__ import annotations
 
 import asyncio
+import base64
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,9 +20,9 @@ import pytest
 
 from tests.cli.helpers import Run, feedback
 from tests.e2e.test_pipeline import analyzer_process, service_env
-from tests.factories import ANALYZER_KEY, INGEST_KEY, auth, create_account, create_survey
+from tests.factories import ANALYZER_KEY, INGEST_KEY, PERSONAL_DATA_KEY, auth, create_account, create_survey
 from tests.harness.databases import create_database
-from tests.harness.kafka import create_topics, read_all, unique_topics
+from tests.harness.kafka import create_topics, read_opened, unique_topics
 from tests.harness.processes import ServiceProcess
 from tests.harness.waiting import wait_for_value
 
@@ -283,5 +284,5 @@ async def test_contacts_import_waits_out_the_rate_limit_and_loses_nothing(kafka_
     assert "published 6 directory events" in run.out
     assert "ingest answered 429; retrying" in run.err
     assert run.err.splitlines()[-1] == "published 6/6 events"
-    records = await read_all(kafka_bootstrap, topics.events, expect=6)
+    records = await read_opened(kafka_bootstrap, topics, expect=6, kek=base64.b64decode(PERSONAL_DATA_KEY))
     assert sorted(r["value"]["stakeholder_id"] for r in records) == [f"acme-p{n}" for n in range(6)]
