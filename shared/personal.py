@@ -227,7 +227,7 @@ def unwrap_key(key_id: str, value: bytes, kek: bytes) -> DataKey:
         raise SealError("the wrapped data key is not JSON") from exc
     if not isinstance(wrapped, dict) or wrapped.get("v") != SEAL_VERSION:
         raise SealError("the wrapped data key is in an unknown format")
-    if wrapped.get("kek") != kek_fingerprint(kek):
+    if not hmac.compare_digest(str(wrapped.get("kek")).encode(), kek_fingerprint(kek).encode()):
         raise SealError("the data key was wrapped with another PERSONAL_DATA_KEY than this service's")
     nonce = _unb64(wrapped.get("nonce"), "the wrapped key's nonce")
     data = _unb64(wrapped.get("data"), "the wrapped key's data")

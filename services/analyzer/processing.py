@@ -3,7 +3,9 @@
 The records of a batch are decoded first; what they reach is read in a few queries; the events are
 applied in memory, in order; the caller's flush writes everything back. A record that does not
 decode, or whose event time lies outside the accepted window, is dead-lettered (through the outbox)
-in place. Any error while an event is applied propagates, and the consumer narrows it down to the
+in place. Sealed personal data is opened with the key ring's data keys first (``keyring.py``); a record
+whose key was shredded is marked ``shredded`` and not applied, or, a journey moment, applied without
+its stakeholder. Any error while an event is applied propagates, and the consumer narrows it down to the
 one record and dead-letters that record alone (services/analyzer/consumer.py).
 """
 
