@@ -40,6 +40,7 @@ from shared.limits import (
     MAX_PERSON_ID_CHARS,
     MAX_RESPONSE_ID_CHARS,
 )
+from shared.personal import record_key_digest
 
 # RFC 3339 date-time: full date, "T" (or space, which RFC 3339 allows), time, optional fraction,
 # and a mandatory offset. pydantic alone would also accept Unix numbers and naive times.
@@ -304,18 +305,20 @@ def assign_event_id(event: Event) -> str:
     return event.event_id
 
 
-def event_key(event: Event) -> str:
+def event_key(event: Event, *, secret: bytes = b"") -> str:
     """The Kafka key: the account, so one account's events stay in order on one partition.
 
     A vendor answer whose account is not known yet is keyed by its first account identity, else by
-    its first person identity, so that its versions still share a partition.
+    a digest of its first person identity (keyed with ``secret``; an identity may be an e-mail, and
+    no personal data goes into a record key), so that its versions still share a partition.
     """
     if event.account_id is not None:
         return event.account_id
     assert isinstance(event, SurveyResponse)
     assert event.identities is not None
-    ids = event.identities.account or event.identities.stakeholder
-    return ids[0]
+    if event.identities.account:
+        return event.identities.account[0]
+    return record_key_digest(event.identities.stakeholder[0], secret)
 
 
 def encode_event(event: Event) -> bytes:

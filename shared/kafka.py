@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.conn import collect_hosts, create_conn
 from aiokafka.errors import (
@@ -42,11 +42,11 @@ class PublishFailed(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """One record to publish: topic, key, value and optional headers."""
+    """One record to publish: topic, key, value (None: a tombstone) and optional headers."""
 
     topic: str
     key: str
-    value: bytes
+    value: bytes | None
     headers: tuple[tuple[str, bytes], ...] = ()
 
 
@@ -80,6 +80,20 @@ def build_producer(settings: ServiceSettings, *, client_id: str) -> AIOKafkaProd
         partitioner=partition_for,
         request_timeout_ms=int(settings.kafka_request_timeout_s * 1000),
         compression_type=None,
+    )
+
+
+def build_reader(settings: ServiceSettings, *, client_id: str) -> AIOKafkaConsumer:
+    """A consumer outside any group (no committed offsets), for reading a topic whole: the partitions
+    are assigned by the caller."""
+    return AIOKafkaConsumer(
+        **client_options(settings),
+        group_id=None,
+        client_id=f"{settings.kafka_client_id_prefix}-{client_id}",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+        request_timeout_ms=int(settings.kafka_request_timeout_s * 1000),
     )
 
 
@@ -167,6 +181,30 @@ async def _quiet_stop(producer: AIOKafkaProducer) -> None:
 
 
 KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
+# The keys topic keeps the latest record per key id, and a tombstone (a deleted data key) removes the
+# key's record soon: compaction may start at once, segments close within the hour so their records can
+# be compacted, a record waits at most a day for the cleaner, and the tombstone itself goes a day later
+# (docs/operations.md, "Personal data on the events topic").
+COMPACTED_KEYS = {
+    "cleanup.policy": "compact",
+    "min.compaction.lag.ms": "0",
+    "max.compaction.lag.ms": str(86_400_000),
+    "segment.ms": str(3_600_000),
+    "delete.retention.ms": str(86_400_000),
+    "min.cleanable.dirty.ratio": "0.01",
+}
+
+
+def topic_configs(settings: ServiceSettings, topic: str) -> dict[str, str]:
+    """The configuration a topic is created with: events and erasures forever, keys compacted, derived
+    topics aged out."""
+    if topic in (settings.topics.events, settings.topics.erasures):
+        return dict(KEEP_FOREVER)
+    if topic == settings.topics.keys:
+        return dict(COMPACTED_KEYS)
+    if topic in settings.topics.derived():
+        return {"retention.ms": str(int(settings.kafka_derived_retention_s * 1000))}
+    return {}
 
 
 async def ensure_topics(settings: ServiceSettings, topics: Sequence[str], *, timeout_s: float = 30) -> None:
@@ -174,7 +212,9 @@ async def ensure_topics(settings: ServiceSettings, topics: Sequence[str], *, tim
 
     The events topic is created with unlimited retention: it is the source of truth the analyzer's
     database can be rebuilt from (docs/operations.md), so no event may age out of it. So is the
-    erasures topic: an erasure must outlive every copy of the records it erases.
+    erasures topic: an erasure must outlive every copy of the records it erases. The keys topic
+    is compacted, and the derived topics keep ``KAFKA_DERIVED_RETENTION_S`` (``topic_configs``).
+    Topics that exist already are left as they are.
     """
     admin = AIOKafkaAdminClient(
         **client_options(settings),
@@ -193,7 +233,7 @@ async def ensure_topics(settings: ServiceSettings, topics: Sequence[str], *, tim
                     name=t,
                     num_partitions=settings.kafka_topic_partitions,
                     replication_factor=settings.kafka_replication_factor,
-                    topic_configs=KEEP_FOREVER if t in (settings.topics.events, settings.topics.erasures) else {},
+                    topic_configs=topic_configs(settings, t),
                 )
                 for t in missing
             ],

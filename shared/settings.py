@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Literal, Self
@@ -22,6 +24,9 @@ DEVELOPMENT_PLACEHOLDER_KEYS = frozenset(
         "changeme-survey-link-secret-32-chars-min",
     }
 )
+# The key-encryption key of personal data when ENVIRONMENT is development or test and none is set
+# (``make run``, docker-compose.yml's defaults, the tests); refused in production.
+DEVELOPMENT_PERSONAL_DATA_KEY = base64.b64encode(b"development-only-personal-data!!").decode()
 
 
 class Topics(BaseModel):
@@ -33,10 +38,16 @@ class Topics(BaseModel):
     dlq: str = "feedback.dlq.v1"
     # The erasure records (hashes of ids, no personal data), kept forever like the events they erase.
     erasures: str = "feedback.erasures.v1"
+    # The data keys sealing personal data on the events topic (compacted; docs/operations.md).
+    keys: str = "feedback.keys.v1"
 
     def all(self) -> list[str]:
         """Every topic the system uses."""
-        return [self.events, self.alerts, self.positions, self.dlq, self.erasures]
+        return [self.events, self.alerts, self.positions, self.dlq, self.erasures, self.keys]
+
+    def derived(self) -> list[str]:
+        """The topics the analyzer derives from the events (finite retention: a rebuild derives them again)."""
+        return [self.alerts, self.positions, self.dlq]
 
 
 def split_keys(value: object) -> object:
@@ -81,6 +92,15 @@ class ServiceSettings(BaseSettings):
     # and the analyzer dead-letters a record outside it.
     event_time_earliest: AwareDatetime = DEFAULT_EARLIEST
     event_time_max_future_s: float = Field(default=DEFAULT_MAX_FUTURE.total_seconds(), ge=0, le=366 * 86_400)
+    # Retention of the topics derived from the events (alerts, positions, dead letters), set when a
+    # service creates them; the events topic keeps everything (a rebuild derives the rest again).
+    kafka_derived_retention_s: float = Field(default=30 * 86_400.0, gt=0)
+    # The key-encryption key (base64 of 32 random bytes, e.g. `openssl rand -base64 32`) wrapping the
+    # data keys that seal personal data on the events topic; the same in ingest and analyzer. Required
+    # in production; development and test fall back to a fixed development key.
+    personal_data_key: SecretStr | None = None
+    # How long ingest seals one person's records with the same data key before drawing a new one.
+    personal_data_key_rotation_s: float = Field(default=86_400.0, gt=0)
 
     @field_validator("event_time_earliest")
     @classmethod
@@ -116,6 +136,36 @@ class ServiceSettings(BaseSettings):
             key_password=self.kafka_ssl_key_password,
         )
 
+    @field_validator("personal_data_key")
+    @classmethod
+    def _kek_is_a_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value():
+            _decode_kek(value.get_secret_value())
+        return value
+
+    @property
+    def personal_data_kek(self) -> bytes:
+        """The key-encryption key: PERSONAL_DATA_KEY, or the development key outside production."""
+        configured = self.personal_data_key.get_secret_value() if self.personal_data_key else ""
+        if configured:
+            return _decode_kek(configured)
+        if self.environment == "production":
+            raise ValueError("PERSONAL_DATA_KEY is required in production (base64 of 32 bytes)")
+        return _decode_kek(DEVELOPMENT_PERSONAL_DATA_KEY)
+
+    def refuse_missing_kek(self) -> None:
+        """Refuse to start in production without a real PERSONAL_DATA_KEY (unset, or the development key)."""
+        if self.environment != "production":
+            return
+        configured = self.personal_data_key.get_secret_value() if self.personal_data_key else ""
+        if not configured:
+            raise ValueError(
+                "PERSONAL_DATA_KEY is required in production: base64 of 32 random bytes, the same for "
+                "ingest and analyzer (e.g. `openssl rand -base64 32`); or ENVIRONMENT=development"
+            )
+        if configured == DEVELOPMENT_PERSONAL_DATA_KEY:
+            raise ValueError("PERSONAL_DATA_KEY holds the development key; set a real one or ENVIRONMENT=development")
+
     @property
     def time_policy(self) -> TimePolicy:
         """The accepted window of event times."""
@@ -133,3 +183,13 @@ class ServiceSettings(BaseSettings):
 
 
 ApiKeys = Annotated[list[SecretStr], NoDecode]
+
+
+def _decode_kek(text: str) -> bytes:
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != 32:  # AES-256
+        raise ValueError("PERSONAL_DATA_KEY must be base64 of exactly 32 bytes (e.g. `openssl rand -base64 32`)")
+    return key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from typing import Any
 
@@ -12,6 +13,8 @@ from shared.settings import Topics
 INGEST_KEY = "test-ingest-key"
 ANALYZER_KEY = "test-analyzer-key"
 SURVEY_LINK_SECRET = "test-survey-link-secret-0123456789abcdef"
+# The key-encryption key of personal data in tests (both services must share it): base64 of 32 bytes.
+PERSONAL_DATA_KEY = base64.b64encode(b"test-personal-data-key-32-bytes!").decode()
 
 
 def create_survey(
@@ -74,6 +77,7 @@ def create_ingest_settings(bootstrap: str, topics: Topics, **overrides: Any) -> 
         "topics": topics,
         "ingest_api_keys": [INGEST_KEY],
         "survey_link_secret": SURVEY_LINK_SECRET,
+        "personal_data_key": PERSONAL_DATA_KEY,
         "ingest_publish_timeout_s": 10.0,
         "kafka_create_topics": False,
     }
@@ -89,6 +93,7 @@ def create_analyzer_settings(bootstrap: str, topics: Topics, database_url: str, 
         "topics": topics,
         "database_url": database_url,
         "analyzer_api_keys": [ANALYZER_KEY],
+        "personal_data_key": PERSONAL_DATA_KEY,
         "analyzer_group_id": f"analyzer-{uuid.uuid4().hex[:8]}",
         "analyzer_poll_timeout_ms": 100,
         "analyzer_session_timeout_ms": 6000,

@@ -24,6 +24,7 @@ import httpx
 from dotenv import dotenv_values
 
 from deploy.kafka.broker import REPO, BrokerError, KafkaBroker, port_open, start_broker
+from shared.settings import DEVELOPMENT_PERSONAL_DATA_KEY
 
 # A service that exits is restarted after 1 s, then 2, 4, ... up to 30 s while it keeps dying; one
 # that ran for a minute starts again from 1 s.
@@ -36,6 +37,7 @@ DEV_DEFAULTS = {
     "INGEST_API_KEYS": "dev-ingest-key",
     "ANALYZER_API_KEYS": "dev-analyzer-key",
     "SURVEY_LINK_SECRET": "dev-survey-link-secret-not-for-production",
+    "PERSONAL_DATA_KEY": DEVELOPMENT_PERSONAL_DATA_KEY,
     "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
 }
 

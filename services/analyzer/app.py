@@ -27,6 +27,7 @@ from services.analyzer.consumer import EventConsumer
 from services.analyzer.db.engine import create_engine, create_sessionmaker
 from services.analyzer.db.errors import is_outage
 from services.analyzer.deps import require_scope
+from services.analyzer.keyring import KeyRing, KeysUnavailable
 from services.analyzer.keys import READ
 from services.analyzer.lag import LagCollector, LagMonitor
 from services.analyzer.model.risk import DEFAULT_RISK_MODEL, RiskModel
@@ -69,14 +70,25 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
         risk = await _risk_model(app.state.sessions, wait=False)
         config = model_config(settings, risk or DEFAULT_RISK_MODEL)
         app.state.assessor = Assessor(config, settings.topics)
+        # The data keys of sealed personal data; the erasure deletes a person's keys through it
+        # (``app.state.keyring.shred_subjects``). It reads the keys topic when first needed if Kafka
+        # is away now.
+        keyring = app.state.keyring = KeyRing(settings, kafka)
         processor = EventProcessor(
             settings.topics,
             config,
             time_policy=settings.time_policy,
             trusted_link_sources=settings.trust_link_parameters,
+            keyring=keyring,
         )
 
         async def consuming() -> None:
+            try:
+                await keyring.start()
+            except KeysUnavailable as exc:
+                log.warning(
+                    "key ring not started; it reads the keys topic when next needed", extra={"reason": str(exc)}
+                )
             if risk is None:
                 # The database was away at start: nothing is evaluated before the fit in use is known.
                 loaded = model_config(settings, await _risk_model(app.state.sessions, wait=True) or DEFAULT_RISK_MODEL)
@@ -130,6 +142,7 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await dispatcher.close()
+            await keyring.close()
             await kafka.close()
             await api_engine.dispose()
             await writer_engine.dispose()
@@ -259,6 +272,7 @@ def _register_consumer_metrics(registry: CollectorRegistry, consumer: EventConsu
         ("applied", "Events applied"),
         ("duplicates", "Events skipped as already processed"),
         ("dead_lettered", "Events sent to the dead-letter topic"),
+        ("shredded", "Sealed events not applied because their data key was shredded (erased people)"),
         ("retries", "Batch transactions retried"),
         ("restarts", "Consumer loops restarted after an error outside any one record"),
         ("unprocessable", "Records skipped because not even their dead letter could be written"),

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.analyzer.alerts import service as alert_service
 from services.analyzer.db.engine import pin_for_unit_of_work
 from services.analyzer.db.errors import is_conflict, is_outage
+from services.analyzer.keyring import KeysUnavailable
 from services.analyzer.processing import EventProcessor, RecordMeta
 from services.analyzer.repository import ledger, positions
 from services.analyzer.settings import AnalyzerSettings
@@ -43,6 +44,7 @@ class ConsumerStats:
     applied: int = 0
     duplicates: int = 0
     dead_lettered: int = 0
+    shredded: int = 0  # sealed records whose data key was shredded (not applied, docs/operations.md)
     retries: int = 0
     restarts: int = 0
     unprocessable: int = 0  # records that could not even be dead-lettered (logged with their position)
@@ -300,10 +302,13 @@ class EventConsumer:
             except Exception as exc:
                 if is_conflict(exc) and conflicts < self.MAX_CONFLICT_RETRIES:
                     conflicts += 1
-                elif not is_outage(exc):
+                elif not (is_outage(exc) or isinstance(exc, KeysUnavailable)):
                     raise
                 self.stats.retries += 1
-                self.stats.waiting_for = "database" if is_outage(exc) else None
+                # The keys topic unreadable is no record's fault either: wait for it as for the database.
+                self.stats.waiting_for = (
+                    "database" if is_outage(exc) else "keys" if isinstance(exc, KeysUnavailable) else None
+                )
                 log.warning(
                     "batch rolled back; retrying",
                     extra={"reason": f"{type(exc).__name__}: {str(exc)[:300]}", "retry_in_s": delay},
@@ -364,6 +369,7 @@ class EventConsumer:
         self.stats.applied += outcomes.get("applied", 0)
         self.stats.duplicates += outcomes.get("duplicate", 0)
         self.stats.dead_lettered += outcomes.get("dead_lettered", 0)
+        self.stats.shredded += outcomes.get("shredded", 0)
         return list(dict.fromkeys(outbox_ids))
 
     def owner_of_accounts(self) -> Callable[[str], bool] | None:

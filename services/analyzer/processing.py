@@ -3,13 +3,16 @@
 The records of a batch are decoded first; what they reach is read in a few queries; the events are
 applied in memory, in order; the caller's flush writes everything back. A record that does not
 decode, or whose event time lies outside the accepted window, is dead-lettered (through the outbox)
-in place. Any error while an event is applied propagates, and the consumer narrows it down to the
+in place. Sealed personal data is opened with the key ring's data keys first (``keyring.py``); a record
+whose key was shredded is marked ``shredded`` and not applied, or, a journey moment, applied without
+its stakeholder. Any error while an event is applied propagates, and the consumer narrows it down to the
 one record and dead-letters that record alone (services/analyzer/consumer.py).
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.analyzer.assessment import Assessor, ModelConfig
 from services.analyzer.attribution import Attribution, attribute, identities_of, known_respondent
 from services.analyzer.db.models import JourneyMomentRow, Response, UnverifiedAnswer
+from services.analyzer.keyring import KeyRing
 from services.analyzer.model import DEFAULT_HALF_LIFE, DEFAULT_THRESHOLDS
 from services.analyzer.people.guard import erased_among
 from services.analyzer.people.repository import hold_against_erasure
@@ -29,6 +33,7 @@ from services.analyzer.repository import directory, identities, ledger, position
 from services.analyzer.repository.batch import read_batch
 from shared.event_time import TimePolicy
 from shared.events import AccountEvent, Event, JourneyMoment, StakeholderEvent, SurveyResponse, decode_event
+from shared.personal import SealError, sealed_key_id, split_sealed, unseal
 from shared.settings import Topics
 
 log = logging.getLogger(__name__)
@@ -72,19 +77,32 @@ class EventProcessor:
         *,
         time_policy: TimePolicy | None = None,
         trusted_link_sources: Iterable[str] = (),
+        keyring: KeyRing | None = None,
     ) -> None:
         self.topics = topics
         self.assessor = Assessor(model or ModelConfig(DEFAULT_HALF_LIFE, DEFAULT_THRESHOLDS), topics)
         self.time_policy = time_policy or TimePolicy()
         # Vendors whose survey-link parameters the supplier trusts (TRUST_LINK_PARAMETERS).
         self.trusted_link_sources = frozenset(trusted_link_sources)
+        self.keyring = keyring
 
-    def decode(self, raw: bytes) -> Event:
-        """Parse a record and check its event time; ``ValueError`` says why it cannot be applied."""
+    def decode(self, raw: bytes) -> Event | Shredded:
+        """Parse a record (opening its sealed personal data) and check its event time.
+
+        ``ValueError`` says why it cannot be applied. A sealed record whose data key was shredded
+        reads as anonymous: a journey moment without its stakeholder, anything else as ``Shredded``.
+        The key ring must have been ``ensure``d for the record's key (``process_batch`` does).
+        """
+        opened = self._open(raw)
+        if isinstance(opened, Shredded):
+            return opened
         try:
-            event = decode_event(raw)
+            event = decode_event(opened)
         except (ValidationError, ValueError) as exc:
-            raise ValueError(f"undecodable event: {exc}") from exc
+            if opened is raw:
+                raise ValueError(f"undecodable event: {exc}") from exc
+            # The opened record holds personal data: name the fields, never their values.
+            raise ValueError(f"undecodable event: {_without_values(exc)}") from exc
         if event.event_id is None:
             # Ingest always gives one; a record from another producer must carry its own, since the
             # id is what makes a replay change nothing.
@@ -94,8 +112,30 @@ class EventProcessor:
             raise ValueError(f"event time outside the accepted window: {reason}")
         return event
 
+    def _open(self, raw: bytes) -> bytes | Shredded:
+        """The record as plaintext JSON: a plaintext record as it is, a sealed one opened or made anonymous."""
+        try:
+            split = split_sealed(raw)
+            if split is None:
+                return raw
+            record, seal_part = split
+            event_id = record.get("event_id")
+            if not isinstance(event_id, str) or not event_id:
+                raise SealError("a sealed record must carry its event_id")
+            if self.keyring is None:
+                raise SealError("this processor has no key ring to open it with")
+            key = self.keyring.lookup(seal_part["key"])
+            if key is not None:
+                return _dumps(unseal(record, seal_part, key.secret))
+        except SealError as exc:
+            raise ValueError(f"sealed personal data: {exc}") from exc
+        # The data key was shredded: what is left of the record names no one.
+        if record.get("type") == "journey_moment":
+            return _dumps(record)
+        return Shredded(event_id, str(record.get("type")))
+
     async def process(self, session: AsyncSession, raw: bytes, meta: RecordMeta) -> str:
-        """Apply one record; return its outcome (``applied``, ``duplicate``, ``dead_lettered``)."""
+        """Apply one record; return its outcome (``applied``, ``duplicate``, ``dead_lettered``, ``shredded``)."""
         [outcome] = await self.process_batch(session, [(raw, meta)])
         return outcome
 
@@ -109,7 +149,10 @@ class EventProcessor:
         error while an event is applied propagates: the consumer rolls the batch back and narrows
         the failure down to the one record, which it dead-letters alone.
         """
-        decoded: list[Event | ValueError] = []
+        if self.keyring is not None:
+            # Every data key the batch names is known now, or was shredded (keyring.py).
+            await self.keyring.ensure(k for raw, _ in records if (k := sealed_key_id(raw)) is not None)
+        decoded: list[Event | Shredded | ValueError] = []
         for raw, meta in records:
             if meta.schema is not None and meta.schema != SCHEMA:
                 # A later version may mean the same fields differently: never read it as this one.
@@ -125,15 +168,15 @@ class EventProcessor:
         valid = [
             (i, e, m.timestamp_ms)
             for i, (e, (_, m)) in enumerate(zip(decoded, records, strict=True))
-            if not isinstance(e, ValueError)
+            if not isinstance(e, ValueError | Shredded)
         ]
         skip, strip = await erased_among(session, [(e, at) for _, e, at in valid])
-        erased = {valid[k][0] for k in skip}
-        for k in strip:
-            index, moment, _ = valid[k]
-            assert not isinstance(moment, ValueError)
+        erased = {valid[n][0] for n in skip}
+        for n in strip:
+            index, moment, _ = valid[n]
+            assert not isinstance(moment, ValueError | Shredded)
             decoded[index] = moment.model_copy(update={"stakeholder_id": None})
-        events = [e for i, e in enumerate(decoded) if not isinstance(e, ValueError) and i not in erased]
+        events = [e for i, e in enumerate(decoded) if not isinstance(e, ValueError | Shredded) and i not in erased]
         await ledger.prefetch(session, [e.event_id for e in events if e.event_id is not None])
         await read_batch(session, events)
         outcomes = []
@@ -144,6 +187,18 @@ class EventProcessor:
             event_id = event.event_id or meta.position
             if await ledger.already_processed(session, event_id):
                 outcomes.append("duplicate")
+                continue
+            if isinstance(event, Shredded):
+                # Processed, so a replay changes nothing; never a dead letter: nothing is wrong with it.
+                ledger.mark_processed(
+                    session,
+                    event_id,
+                    topic=meta.topic,
+                    partition=meta.partition,
+                    offset=meta.offset,
+                    outcome="shredded",
+                )
+                outcomes.append("shredded")
                 continue
             if index in erased:
                 ledger.mark_processed(
@@ -359,6 +414,27 @@ class EventProcessor:
             outcome="dead_lettered",
         )
         return "dead_lettered"
+
+
+@dataclass(frozen=True, slots=True)
+class Shredded:
+    """A sealed record whose data key was shredded (a survey response or a person): not applied."""
+
+    event_id: str
+    type: str
+
+
+def _dumps(record: dict[str, Any]) -> bytes:
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _without_values(exc: Exception) -> str:
+    """A validation error as its fields and messages, without the input values (they may be personal)."""
+    if not isinstance(exc, ValidationError):
+        return type(exc).__name__
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False, include_input=False)
+    )
 
 
 def dead_letter_value(raw: bytes, meta: RecordMeta, reason: str) -> dict[str, Any]:

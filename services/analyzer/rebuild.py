@@ -7,7 +7,9 @@ alerts as the lost database had. Nothing leaves the rebuild: it joins no consume
 no offsets, the records it would publish are dropped (the topics hold them already), and no
 webhook is sent (the fresh database has no subscriptions, and every alert counts as told, since the
 CRMs were told before the loss). It needs the topic to hold every event: retention must be
-unlimited (``retention.ms=-1``) or the rebuild refuses, unless told to accept what is left.
+unlimited (``retention.ms=-1``) or the rebuild refuses, unless told to accept what is left. Sealed
+personal data is opened with the keys of the keys topic; a record whose key was shredded (an erased
+person) reads as anonymous, exactly as the live analyzer reads it.
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.analyzer.assessment import ModelConfig
 from services.analyzer.db.engine import create_engine, create_sessionmaker
 from services.analyzer.db.models import AlertRow, OutboxMessage, ProcessedEvent
+from services.analyzer.keyring import KeyRing, KeysUnavailable
 from services.analyzer.people import topic as erasures_topic
 from services.analyzer.processing import EventProcessor, RecordMeta
 from services.analyzer.settings import AnalyzerSettings
-from shared.kafka import client_options, connection_problem
+from shared.kafka import DurablePublisher, client_options, connection_problem
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +109,8 @@ async def rebuild(
     engine = create_engine(settings.database_url, writer=True)
     sessions = create_sessionmaker(engine)
     consumer: AIOKafkaConsumer | None = None
+    publisher = DurablePublisher(settings, client_id="rebuild")  # never started: a rebuild writes nothing
+    keyring: KeyRing | None = None
     try:
         if not await _is_empty(sessions):
             raise RebuildError("the database already holds processed events: rebuild into a fresh, empty database")
@@ -126,11 +131,14 @@ async def rebuild(
         config = ModelConfig(
             timedelta(days=settings.model_half_life_days), settings.thresholds, news_horizon=timedelta(0)
         )
+        # Opens sealed personal data; a record whose key was shredded is read as anonymous.
+        keyring = KeyRing(settings, publisher, client_id="rebuild-keyring")
         processor = EventProcessor(
             settings.topics,
             config,
             time_policy=settings.time_policy,
             trusted_link_sources=settings.trust_link_parameters,
+            keyring=keyring,
         )
         # The erasures first: a record about an erased person, published before the erasure, is skipped.
         await erasures_topic.catch_up(settings, sessions, processor.assessor)
@@ -147,7 +155,11 @@ async def rebuild(
                     remaining.discard(tp)
             if not records:
                 continue
-            for outcome in await _apply(sessions, processor, records):
+            try:
+                applied = await _apply(sessions, processor, records)
+            except KeysUnavailable as exc:
+                raise RebuildError(f"sealed records cannot be read: {exc}") from exc
+            for outcome in applied:
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
             done += len(records)
             if on_progress is not None:
@@ -157,6 +169,9 @@ async def rebuild(
     finally:
         if consumer is not None:
             await consumer.stop()
+        if keyring is not None:
+            await keyring.close()
+        await publisher.close()
         await engine.dispose()
 
 
@@ -168,6 +183,8 @@ async def _apply(
     try:
         async with sessions() as session, session.begin():
             return await processor.process_batch(session, metas)
+    except KeysUnavailable:
+        raise  # Kafka's fault, not a record's: the rebuild stops
     except Exception:
         log.warning("a batch failed; applying its records one by one", exc_info=True)
     outcomes = []
@@ -175,6 +192,8 @@ async def _apply(
         try:
             async with sessions() as session, session.begin():
                 outcomes += await processor.process_batch(session, [(raw, meta)])
+        except KeysUnavailable:
+            raise
         except Exception as exc:  # noqa: BLE001 - the record's own fault: dead-letter it, as live
             async with sessions() as session, session.begin():
                 outcomes.append(await processor.dead_letter(session, raw, meta, reason=f"{type(exc).__name__}: {exc}"))

@@ -124,4 +124,5 @@ class AnalyzerSettings(ServiceSettings):
     @model_validator(mode="after")
     def _no_placeholders(self) -> Self:
         self.refuse_placeholders("ANALYZER_API_KEYS", [k.secret for k in self.analyzer_api_keys], self.environment)
+        self.refuse_missing_kek()
         return self

@@ -58,7 +58,13 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     )
     app.state.ingest = Ingest(
         settings=settings,
-        publisher=EventPublisher(kafka, settings.topics, timeout_s=settings.ingest_publish_timeout_s),
+        publisher=EventPublisher(
+            kafka,
+            settings.topics,
+            timeout_s=settings.ingest_publish_timeout_s,
+            kek=settings.personal_data_kek,
+            key_rotation_s=settings.personal_data_key_rotation_s,
+        ),
         limiter=_rate_limiter(
             settings, "rate-limits", settings.ingest_rate_limit_per_s, settings.ingest_rate_limit_burst
         ),

@@ -9,11 +9,13 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from services.ingest.sealing import Sealer
 from shared.errors import InvalidRequest, Unavailable
 from shared.event_time import TimePolicy
-from shared.events import EVENT_ADAPTER, Event, JourneyMoment, encode_event, event_key
+from shared.events import EVENT_ADAPTER, Event, JourneyMoment, event_key
 from shared.json_body import MAX_NUMBER_CHARS, JsonBodyError, load_json
 from shared.kafka import DurablePublisher, PublishFailed, PublishTimeout, Record
+from shared.personal import identity_key_secret
 from shared.settings import Topics
 
 log = logging.getLogger(__name__)
@@ -160,23 +162,38 @@ def batch_items(payload: Any, *, max_events: int) -> list[Any]:
 class EventPublisher:
     """Turns validated events into Kafka records and waits for acks=all."""
 
-    def __init__(self, publisher: DurablePublisher, topics: Topics, *, timeout_s: float) -> None:
+    def __init__(
+        self,
+        publisher: DurablePublisher,
+        topics: Topics,
+        *,
+        timeout_s: float,
+        kek: bytes,
+        key_rotation_s: float,
+    ) -> None:
         self._publisher = publisher
         self._topics = topics
         self._timeout_s = timeout_s
+        self._sealer = Sealer(publisher, keys_topic=topics.keys, kek=kek, rotation_s=key_rotation_s)
+        self._key_secret = identity_key_secret(kek)
 
     async def publish(self, events: Sequence[Event], *, source: str) -> list[str]:
-        """Publish ``events``; return their ids. Raises 503 unless Kafka acknowledged every one."""
+        """Publish ``events`` with their personal data sealed; return their ids.
+
+        Raises 503 unless Kafka acknowledged every one (and, before them, every new data key).
+        """
         received = datetime.now(UTC).isoformat().encode()
-        records = []
         headers = (SCHEMA_HEADER, ("received_at", received), ("source", source.encode()))
-        for event in events:
-            value = encode_event(event)  # gives the event its id first when it has none
-            records.append(Record(topic=self._topics.events, key=event_key(event), value=value, headers=headers))
+        records = []
         try:
+            # Gives each event its id first when it has none, from its plaintext content.
+            values = await self._sealer.encode(events, timeout_s=self._timeout_s)
+            for event, value in zip(events, values, strict=True):
+                key = event_key(event, secret=self._key_secret)
+                records.append(Record(topic=self._topics.events, key=key, value=value, headers=headers))
             await self._publisher.publish(records, timeout_s=self._timeout_s)
         except (PublishTimeout, PublishFailed) as exc:
-            log.warning("publish failed", extra={"events": len(records), "reason": str(exc)})
+            log.warning("publish failed", extra={"events": len(events), "reason": str(exc)})
             raise Unavailable(
                 "Kafka did not acknowledge the events in time; retry with the same event_id (retries are safe)",
                 retry_after_s=5,

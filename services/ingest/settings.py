@@ -71,6 +71,7 @@ class IngestSettings(ServiceSettings):
                 "SURVEY_LINK_SECRET is required in production when WEBHOOK_SECRET_TYPEFORM or "
                 "WEBHOOK_SECRET_DELIGHTED is set (it verifies who answered through a survey link)",
             )
+        self.refuse_missing_kek()
         return self
 
     def vendor_secret(self, source: str) -> SecretStr | None:

@@ -8,6 +8,9 @@ alert the test acknowledges and resolves is opened by the analyzer from answers 
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,12 +20,21 @@ from typing import Any
 import httpx
 import pytest
 
+from shared.settings import Topics
 from tests.cli.helpers import Run, feedback
 from tests.dashboard.test_http import sign_in
 from tests.e2e.test_pipeline import analyzer_process, service_env
-from tests.factories import ANALYZER_KEY, INGEST_KEY, auth, create_account, create_stakeholder, create_survey
+from tests.factories import (
+    ANALYZER_KEY,
+    INGEST_KEY,
+    PERSONAL_DATA_KEY,
+    auth,
+    create_account,
+    create_stakeholder,
+    create_survey,
+)
 from tests.harness.databases import create_database, database_text
-from tests.harness.kafka import create_topics, read_all, unique_topics
+from tests.harness.kafka import count_records, create_topics, read_all, read_opened, unique_topics
 from tests.harness.processes import ServiceProcess
 from tests.harness.waiting import wait_for_value
 
@@ -38,6 +50,8 @@ class Stack:
     env: dict[str, str]
     workdir: Path
     database: str
+    bootstrap: str
+    topics: Topics
 
     def run(self, *args: str, **overrides: str) -> Run:
         """``feedback ARGS`` against this stack."""
@@ -76,7 +90,7 @@ def stack(
                 "INGEST_API_KEY": INGEST_KEY,
                 "ANALYZER_API_KEY": ANALYZER_KEY,
             }
-            yield Stack(ingest, analyzer, env, tmp, database)
+            yield Stack(ingest, analyzer, env, tmp, database, kafka_bootstrap, topics)
         finally:
             analyzer.stop()
     finally:
@@ -285,7 +299,7 @@ async def test_contacts_import_waits_out_the_rate_limit_and_loses_nothing(kafka_
     assert "published 6 directory events" in run.out
     assert "ingest answered 429; retrying" in run.err
     assert run.err.splitlines()[-1] == "published 6/6 events"
-    records = await read_all(kafka_bootstrap, topics.events, expect=6)
+    records = await read_opened(kafka_bootstrap, topics, expect=6, kek=base64.b64decode(PERSONAL_DATA_KEY))
     assert sorted(r["value"]["stakeholder_id"] for r in records) == [f"acme-p{n}" for n in range(6)]
 
 
@@ -320,6 +334,7 @@ async def test_people_erase_leaves_no_trace_in_the_database_the_api_or_the_dashb
     run = stack.run("people", "erase", email.upper(), "--yes")
     assert run.code == 0, run
     assert f"1 directory entries in {account}, 5 answers" in run.out
+    assert re.search(r", [1-9]\d* data keys destroyed", run.out), run.out  # the seals of their records
 
     assert found_in_database(await database_text(stack.database), traces) == []
     async with httpx.AsyncClient(base_url=stack.analyzer.url, headers=auth(ANALYZER_KEY), timeout=30) as client:
@@ -338,6 +353,18 @@ async def test_people_erase_leaves_no_trace_in_the_database_the_api_or_the_dashb
         html = [(await browser.get(path)).text for path in ("/dashboard", f"/dashboard/accounts/{account}")]
     assert account in html[1]
     assert found_in_database(" ".join(html).lower(), traces) == []
+
+    # The events topic holds the person's records sealed, and their keys are destroyed: a rebuild from the
+    # log reads them as anonymous, and its database holds none of their traces.
+    records = await count_records(stack.bootstrap, stack.topics.events)
+    raw = await read_all(stack.bootstrap, stack.topics.events, expect=records)
+    assert found_in_database(json.dumps(raw).lower(), traces) == []
+    fresh = await asyncio.to_thread(create_database, "sqlite", tmp_path=stack.workdir, pg_admin_url=None, migrate=False)
+    rebuilt = stack.run("rebuild", **service_env(stack.bootstrap, stack.topics, DATABASE_URL=fresh))
+    assert rebuilt.code == 0, rebuilt
+    text = await database_text(fresh)
+    assert account in text
+    assert found_in_database(text, traces) == []
 
     # Again: nothing left to erase, and it says so.
     again = stack.run("--json", "people", "erase", person, "--yes")

@@ -162,13 +162,15 @@ VALID = {
     "DATABASE_URL": "postgresql+asyncpg://feedback:db-password@db.internal:5432/feedback",
     "WEBHOOK_SECRET_ZENDESK": "zendesk-secret",
     "KAFKA_BOOTSTRAP_SERVERS": "kafka-1:9092,kafka-2:9092",
+    "PERSONAL_DATA_KEY": "cGVyc29uYWwtZGF0YS1rZXktb2YtdGhlLWNsaS10c3Q=",
 }
 
 
 def test_config_check_prints_the_effective_settings_with_every_secret_masked(tmp_path: Path) -> None:
     run = feedback("config", "check", env=VALID, cwd=tmp_path)
     assert run.code == 0, run
-    for secret in ("ingest-secret-one", "ingest-secret-two", "analyzer-secret", "db-password", "zendesk-secret"):
+    secrets = ("ingest-secret-one", "ingest-secret-two", "analyzer-secret", "db-password", "zendesk-secret")
+    for secret in (*secrets, VALID["PERSONAL_DATA_KEY"]):
         assert secret not in run.out + run.err
     assert "ingest: valid" in run.out
     assert "analyzer: valid" in run.out
@@ -200,6 +202,8 @@ def test_config_check_json_names_values_and_their_sources(tmp_path: Path) -> Non
         ({"INGEST_PORT": "70000"}, "INGEST_PORT: Input should be less than or equal to 65535"),
         ({"ANALYZER_API_KEYS": "changeme"}, "ANALYZER_API_KEYS holds a development placeholder key"),
         ({"LOG_LEVEL": "chatty"}, "LOG_LEVEL: unknown level 'CHATTY'"),
+        ({"PERSONAL_DATA_KEY": ""}, "PERSONAL_DATA_KEY is required in production"),
+        ({"PERSONAL_DATA_KEY": "changeme"}, "PERSONAL_DATA_KEY: PERSONAL_DATA_KEY must be base64 of exactly 32 bytes"),
         ({"TOPICS__EVENTS": ""}, None),  # valid: an empty name is the operator's choice, checked by Kafka
         ({"THRESHOLDS__DIVERGENCE_WARNING": "lots"}, "THRESHOLDS__DIVERGENCE_WARNING"),
         ({"EVENT_TIME_EARLIEST": "1800-01-01T00:00:00Z"}, "EVENT_TIME_EARLIEST"),

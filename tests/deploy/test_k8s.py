@@ -147,9 +147,9 @@ def setting_variables(cls: type[BaseSettings]) -> set[str]:
 def routes(service: str) -> frozenset[str]:
     """The paths the service serves, from its OpenAPI document (the app is built, not started)."""
     app: FastAPI = (
-        create_ingest(IngestSettings(_env_file=None))
+        create_ingest(IngestSettings(_env_file=None, environment="test"))
         if service == "ingest"
-        else create_analyzer(AnalyzerSettings(_env_file=None), consume=False)
+        else create_analyzer(AnalyzerSettings(_env_file=None, environment="test"), consume=False)
     )
     return frozenset(app.openapi()["paths"])
 

@@ -10,7 +10,7 @@ import pytest
 
 from shared.settings import Topics
 from tests.e2e.test_pipeline import analyzer_process, service_env
-from tests.factories import ANALYZER_KEY, INGEST_KEY, auth, create_survey
+from tests.factories import ANALYZER_KEY, INGEST_KEY, PERSONAL_DATA_KEY, auth, create_survey
 from tests.harness.databases import create_database
 from tests.harness.processes import ServiceProcess
 from tests.ingest.vendors.payloads import SECRET, create_zendesk_payload, zendesk_headers
@@ -84,6 +84,7 @@ def test_keys_and_secrets_stay_out_of_the_logs(kafka_bootstrap: str, topics: Top
         "a subscription secret": subscription_secret,
         "its key part": subscription_secret.removeprefix("whsec_"),
         "a dashboard session": session_cookie,
+        "the personal data key": PERSONAL_DATA_KEY,
     }
     leaks = [
         f"{what} in the {service} log"

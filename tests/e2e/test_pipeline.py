@@ -12,7 +12,15 @@ import pytest
 
 from deploy.kafka.broker import start_broker
 from shared.settings import Topics
-from tests.factories import ANALYZER_KEY, INGEST_KEY, SURVEY_LINK_SECRET, auth, create_stakeholder, create_survey
+from tests.factories import (
+    ANALYZER_KEY,
+    INGEST_KEY,
+    PERSONAL_DATA_KEY,
+    SURVEY_LINK_SECRET,
+    auth,
+    create_stakeholder,
+    create_survey,
+)
 from tests.harness.databases import create_database
 from tests.harness.kafka import create_topics, unique_topics
 from tests.harness.processes import ServiceProcess
@@ -31,6 +39,8 @@ def service_env(bootstrap: str, topics: Topics, **extra: str) -> dict[str, str]:
         "TOPICS__POSITIONS": topics.positions,
         "TOPICS__DLQ": topics.dlq,
         "TOPICS__ERASURES": topics.erasures,
+        "TOPICS__KEYS": topics.keys,
+        "PERSONAL_DATA_KEY": PERSONAL_DATA_KEY,
         "INGEST_API_KEYS": INGEST_KEY,
         "ANALYZER_API_KEYS": ANALYZER_KEY,
         "SURVEY_LINK_SECRET": SURVEY_LINK_SECRET,

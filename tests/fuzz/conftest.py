@@ -92,7 +92,14 @@ async def _seed(bootstrap: str, topics: Topics) -> None:
     kafka = DurablePublisher(settings, client_id="fuzz-seed")
     try:
         events = [EVENT_ADAPTER.validate_python(event) for event in SEED_EVENTS]
-        await EventPublisher(kafka, topics, timeout_s=10).publish(events, source="api")
+        publisher = EventPublisher(
+            kafka,
+            topics,
+            timeout_s=10,
+            kek=settings.personal_data_kek,
+            key_rotation_s=settings.personal_data_key_rotation_s,
+        )
+        await publisher.publish(events, source="api")
     finally:
         await kafka.close()
 

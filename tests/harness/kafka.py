@@ -10,6 +10,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from shared.kafka import client_options, ensure_topics
+from shared.personal import unseal, unwrap_key
 from shared.settings import ServiceSettings, Topics
 
 Broker = str | ServiceSettings
@@ -18,7 +19,7 @@ Broker = str | ServiceSettings
 
 def _settings(broker: Broker, **overrides: Any) -> ServiceSettings:
     if isinstance(broker, str):
-        return ServiceSettings(kafka_bootstrap_servers=broker, **overrides)
+        return ServiceSettings(kafka_bootstrap_servers=broker, _env_file=None, **overrides)
     return broker.model_copy(update=overrides)
 
 
@@ -31,12 +32,13 @@ def unique_topics() -> Topics:
         positions=f"t{tag}.positions",
         dlq=f"t{tag}.dlq",
         erasures=f"t{tag}.erasures",
+        keys=f"t{tag}.keys",
     )
 
 
 async def create_topics(broker: Broker, topics: Topics, *, partitions: int = 6) -> None:
     """Create the topics on the test broker."""
-    await ensure_topics(_settings(broker, kafka_topic_partitions=partitions), topics.all())
+    await ensure_topics(_settings(broker, kafka_topic_partitions=partitions, topics=topics), topics.all())
 
 
 async def read_all(broker: Broker, topic: str, *, expect: int, timeout_s: float = 30.0) -> list[dict[str, Any]]:
@@ -76,8 +78,22 @@ async def read_all(broker: Broker, topic: str, *, expect: int, timeout_s: float 
         await consumer.stop()
 
 
+async def read_opened(
+    bootstrap: str, topics: Topics, *, expect: int, kek: bytes, timeout_s: float = 30.0
+) -> list[dict[str, Any]]:
+    """``read_all`` of the events topic, with each sealed record opened with the data keys of the keys topic."""
+    records = await read_all(bootstrap, topics.events, expect=expect, timeout_s=timeout_s)
+    wrapped = await read_all(bootstrap, topics.keys, expect=await count_records(bootstrap, topics.keys))
+    keys = {r["key"]: unwrap_key(r["key"], json.dumps(r["value"]).encode(), kek) for r in wrapped if r["value"]}
+    for record in records:
+        if isinstance(record["value"], dict) and "sealed" in record["value"]:
+            seal_part = record["value"].pop("sealed")
+            record["value"] = unseal(record["value"], seal_part, keys[seal_part["key"]].secret)
+    return records
+
+
 async def count_records(bootstrap: str, topic: str) -> int:
-    """How many records the topic holds (end offsets summed; topics here are never compacted)."""
+    """How many records the topic holds (end offsets summed; the keys topic is compacted, but not in a test)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
     await consumer.start()
     try:

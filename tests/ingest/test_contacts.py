@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 from pathlib import Path
 
@@ -10,8 +11,8 @@ import pytest
 
 from services.ingest import contacts
 from tests.e2e.test_pipeline import service_env
-from tests.factories import INGEST_KEY
-from tests.harness.kafka import create_topics, read_all, unique_topics
+from tests.factories import INGEST_KEY, PERSONAL_DATA_KEY
+from tests.harness.kafka import create_topics, read_opened, unique_topics
 from tests.harness.processes import ServiceProcess
 
 CSV = """Account,Person ID,Email,Role,Side,Name,Aliases
@@ -57,7 +58,8 @@ async def test_command_line_publishes_through_a_live_ingest_to_kafka(kafka_boots
         assert await asyncio.to_thread(contacts.main, argv) == 0
     finally:
         ingest.stop()
-    records = await read_all(kafka_bootstrap, topics.events, expect=3)
+    kek = base64.b64decode(PERSONAL_DATA_KEY)
+    records = await read_opened(kafka_bootstrap, topics, expect=3, kek=kek)
     assert sorted(r["value"]["stakeholder_id"] for r in records) == ["crm-1", "crm-2", "sup-1"]
     assert all(r["value"]["type"] == "stakeholder" for r in records)
 

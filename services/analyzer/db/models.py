@@ -147,7 +147,7 @@ class ProcessedEvent(Base):
     partition: Mapped[int] = mapped_column(Integer)
     offset: Mapped[int] = mapped_column(BigInteger)
     processed_at: Mapped[datetime]
-    outcome: Mapped[str] = mapped_column(String(16))  # applied | duplicate_answer | dead_lettered
+    outcome: Mapped[str] = mapped_column(String(16))  # applied | duplicate_answer | dead_lettered | shredded
 
 
 class OutboxMessage(Base):

@@ -13,14 +13,14 @@ import logging
 import time
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.analyzer.assessment import Assessor
 from services.analyzer.people.service import replay_erasures
-from shared.kafka import client_options
+from shared.kafka import build_reader
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -29,15 +29,7 @@ log = logging.getLogger(__name__)
 async def read_erasures(settings: ServiceSettings, *, timeout_s: float = 60.0) -> list[dict[str, Any]]:
     """Every erasure record on the erasures topic, oldest first; none when the topic does not exist."""
     topic = settings.topics.erasures
-    consumer = AIOKafkaConsumer(
-        **client_options(settings),
-        group_id=None,  # read from the start every time, commit nothing
-        client_id=f"{settings.kafka_client_id_prefix}-erasures",
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        isolation_level="read_committed",
-        request_timeout_ms=int(settings.kafka_request_timeout_s * 1000),
-    )
+    consumer = build_reader(settings, client_id="erasures")
     await asyncio.wait_for(consumer.start(), timeout_s)
     try:
         cluster = await consumer._client.fetch_all_metadata()  # no public call for an unsubscribed topic

@@ -32,7 +32,17 @@ HELP = "check the configuration the services would use (settings, secrets masked
 SERVICES = ("ingest", "analyzer")
 MASK = "**********"
 # Prefixes of the services' variables, to catch a misspelt one (pydantic-settings ignores unknown names).
-SETTING_PREFIXES = ("INGEST_", "ANALYZER_", "KAFKA_", "WEBHOOK_", "TOPICS", "THRESHOLDS", "EVENT_TIME_", "MODEL_")
+SETTING_PREFIXES = (
+    "INGEST_",
+    "ANALYZER_",
+    "KAFKA_",
+    "WEBHOOK_",
+    "TOPICS",
+    "THRESHOLDS",
+    "EVENT_TIME_",
+    "MODEL_",
+    "PERSONAL_DATA_",
+)
 # The command line's own variables, which share those prefixes.
 CLI_VARIABLES = {"INGEST_URL", "ANALYZER_URL", "INGEST_API_KEY", "ANALYZER_API_KEY"}
 
