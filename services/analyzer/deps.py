@@ -9,7 +9,9 @@ from fastapi import Depends, Header, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.analyzer.settings import AnalyzerSettings
-from shared.auth import require_api_key
+from shared.auth import bearer_token, require_api_key
+from shared.authguard import AuthGuard
+from shared.errors import Unauthorized
 
 
 def get_settings(request: Request) -> AnalyzerSettings:
@@ -42,12 +44,29 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 WriterSessionDep = Annotated[AsyncSession, Depends(get_writer_session)]
 
 
+def client_address(request: Request) -> str:
+    """The client's address (the forwarded one when the peer is a trusted proxy: ``ForwardedClient``)."""
+    return request.client.host if request.client else "unknown"
+
+
 def authenticated_client(
+    request: Request,
     settings: SettingsDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> str:
-    """The caller's key, checked in constant time against ``ANALYZER_API_KEYS`` (401 otherwise)."""
-    return require_api_key(authorization, settings.analyzer_api_keys)
+    """The caller's key, checked in constant time against ``ANALYZER_API_KEYS``.
+
+    401 for a wrong or missing key; 429 while the address or the presented key has spent its
+    failures (``AuthGuard``, shared with the dashboard's sign-in).
+    """
+    guard: AuthGuard = request.app.state.auth_guard
+    address, presented = client_address(request), bearer_token(authorization)
+    guard.refuse_if_exhausted(address, presented)
+    try:
+        return require_api_key(authorization, settings.analyzer_api_keys)
+    except Unauthorized:
+        guard.failed(address, presented)
+        raise
 
 
 ClientDep = Annotated[str, Depends(authenticated_client)]

@@ -7,6 +7,7 @@ from typing import Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from shared.proxies import TrustedProxies, parse_trusted_proxies
 from shared.settings import ApiKeys, ServiceSettings, split_keys
 
 VENDOR_SOURCES = ("zendesk", "intercom", "typeform", "delighted", "freshdesk")
@@ -15,7 +16,8 @@ VENDOR_SOURCES = ("zendesk", "intercom", "typeform", "delighted", "freshdesk")
 class IngestSettings(ServiceSettings):
     """Everything the ingest service reads from its environment."""
 
-    ingest_host: str = "0.0.0.0"  # noqa: S104 - a service listens on all interfaces in a container
+    # Loopback unless told otherwise (the image sets 0.0.0.0): a development run is not on the network.
+    ingest_host: str = "127.0.0.1"
     ingest_port: int = Field(default=8000, ge=1, le=65535)
     # Worker processes serving the port (uvicorn's supervisor); rate limits and metrics are shared.
     ingest_workers: int = Field(default=1, ge=1, le=64)
@@ -31,9 +33,9 @@ class IngestSettings(ServiceSettings):
     # Failed authentication per client address and per presented key (services/ingest/authguard.py).
     ingest_auth_failures_per_min: float = Field(default=10.0, gt=0)
     ingest_auth_failure_burst: int = Field(default=20, ge=1)
-    # Peers whose X-Forwarded-For names the client (comma-separated addresses or networks, "*" for
-    # any); everyone else is identified by the connection's own address.
-    ingest_trusted_proxies: str = "127.0.0.1"
+    # Peers whose X-Forwarded-For names the client (comma-separated addresses or networks; "*" is
+    # refused); everyone else is identified by the connection's own address (shared/proxies.py).
+    ingest_trusted_proxies: TrustedProxies = Field(default_factory=lambda: parse_trusted_proxies("127.0.0.1"))
 
     webhook_secret_zendesk: SecretStr | None = None
     webhook_secret_intercom: SecretStr | None = None
@@ -51,6 +53,7 @@ class IngestSettings(ServiceSettings):
     @model_validator(mode="after")
     def _no_placeholders(self) -> Self:
         self.refuse_placeholders("INGEST_API_KEYS", self.ingest_api_keys, self.environment)
+        self.refuse_weak_keys_on_network("INGEST_API_KEYS", self.ingest_api_keys, "INGEST_HOST", self.ingest_host)
         return self
 
     def vendor_secret(self, source: str) -> SecretStr | None:
