@@ -128,7 +128,8 @@ class ForwardedClient:
             if peer_address is not None and _trusted(peer_address, self.trusted):
                 headers = scope["headers"]
                 forwarded = [v.decode("latin-1") for k, v in headers if k == b"x-forwarded-for"]
-                scope = dict(scope, client=(forwarded_client(peer, forwarded, self.trusted), 0))
+                # In place, as uvicorn does: outer middleware (the metrics) reads what the router adds.
+                scope["client"] = (forwarded_client(peer, forwarded, self.trusted), 0)
                 proto = [v.decode("latin-1").strip() for k, v in headers if k == b"x-forwarded-proto"]
                 if scope["type"] == "http" and proto and proto[0] in ("http", "https"):
                     scope["scheme"] = proto[0]

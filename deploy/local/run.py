@@ -33,6 +33,9 @@ RESTART_STABLE_S = 60.0
 
 DEV_DEFAULTS = {
     "ENVIRONMENT": "development",
+    # This machine only: the keys below are published, and private webhook targets are allowed.
+    "INGEST_HOST": "127.0.0.1",
+    "ANALYZER_HOST": "127.0.0.1",
     "INGEST_API_KEYS": "dev-ingest-key",
     "ANALYZER_API_KEYS": "dev-analyzer-key",
     "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
