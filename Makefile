@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 kafka: $(STAMP) ## Resolve the Kafka broker jars from Maven Central (cached in .cache/)
 	@$(BIN)/python -m deploy.kafka.broker fetch >/dev/null
 
-run: $(STAMP) kafka ## Start Kafka, migrate, run ingest (:8000) and analyzer (:8001); Ctrl-C stops all
+run: $(STAMP) kafka ## Start Kafka, migrate, run ingest (127.0.0.1:8000) and analyzer (127.0.0.1:8001); Ctrl-C stops all
 	@$(BIN)/python -m deploy.local.run
 
 test: $(STAMP) kafka ## Set up and run the whole test suite (real Kafka, SQLite and PostgreSQL)

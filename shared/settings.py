@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal, Self, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.event_time import DEFAULT_EARLIEST, DEFAULT_MAX_FUTURE, TimePolicy, calendar_error
@@ -27,6 +29,30 @@ DEVELOPMENT_PLACEHOLDER_KEYS = frozenset(
 # The key-encryption key of personal data when ENVIRONMENT is development or test and none is set
 # (``make run``, docker-compose.yml's defaults, the tests); refused in production.
 DEVELOPMENT_PERSONAL_DATA_KEY = base64.b64encode(b"development-only-personal-data!!").decode()
+# The shortest API key a service accepts while it listens beyond loopback.
+MIN_NETWORK_KEY_LENGTH = 32
+LOOPBACK_HOST_NAMES = frozenset({"localhost", "ip6-localhost"})
+
+
+def is_loopback(host: str) -> bool:
+    """True if a bind address reaches this machine only (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() in LOOPBACK_HOST_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name or interface address: reachable from elsewhere, as far as we know
+
+
+def weak_key_problem(keys: list[SecretStr]) -> str | None:
+    """Why one of ``keys`` must not guard a service others can reach, or None."""
+    for key in keys:
+        value = key.get_secret_value()
+        if value in DEVELOPMENT_PLACEHOLDER_KEYS:
+            return "holds a development placeholder key"
+        if len(value) < MIN_NETWORK_KEY_LENGTH:
+            return f"holds a key shorter than {MIN_NETWORK_KEY_LENGTH} characters"
+    return None
 
 
 class Topics(BaseModel):
@@ -101,6 +127,10 @@ class ServiceSettings(BaseSettings):
     personal_data_key: SecretStr | None = None
     # How long ingest seals one person's records with the same data key before drawing a new one.
     personal_data_key_rotation_s: float = Field(default=86_400.0, gt=0)
+    # Placeholder or short API keys are refused while a service binds beyond loopback. This lets a
+    # development container (bound to 0.0.0.0 inside, published on the host's loopback only) use them;
+    # it has no effect in production.
+    allow_weak_api_keys: bool = False
 
     @field_validator("event_time_earliest")
     @classmethod
@@ -181,6 +211,20 @@ class ServiceSettings(BaseSettings):
                         f"{name} holds a development placeholder key; set real keys or ENVIRONMENT=development",
                     )
 
+    def refuse_weak_keys_on_network(self, name: str, keys: list[SecretStr], host_name: str, host: str) -> None:
+        """Refuse placeholder or short keys while the service listens beyond loopback.
+
+        Anyone on the network could use a published development key (``make run``'s) or guess a
+        short one. ``ALLOW_WEAK_API_KEYS`` lifts this outside production only.
+        """
+        if is_loopback(host) or (self.allow_weak_api_keys and self.environment != "production"):
+            return
+        if (problem := weak_key_problem(keys)) is not None:
+            raise ValueError(
+                f"{name} {problem}, and {host_name}={host} listens beyond this machine: set keys of at least "
+                f"{MIN_NETWORK_KEY_LENGTH} characters, or {host_name}=127.0.0.1",
+            )
+
 
 ApiKeys = Annotated[list[SecretStr], NoDecode]
 
@@ -193,3 +237,23 @@ def _decode_kek(text: str) -> bytes:
     if len(key) != 32:  # AES-256
         raise ValueError("PERSONAL_DATA_KEY must be base64 of exactly 32 bytes (e.g. `openssl rand -base64 32`)")
     return key
+
+
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+
+
+def settings_or_exit(cls: type[SettingsT]) -> SettingsT:
+    """The service's settings, or exit (status 2) with one line per invalid setting.
+
+    Each line names the setting and the reason, never the value: pydantic's own message quotes
+    the input, which for a whole-settings check holds every API key.
+    """
+    try:
+        return cls()
+    except ValidationError as exc:
+        lines = [
+            f"{'.'.join(str(part) for part in error['loc']).upper() or 'settings'}: {error['msg']}"
+            for error in exc.errors()
+        ]
+        print("invalid configuration:\n  " + "\n  ".join(lines), file=sys.stderr)
+        raise SystemExit(2) from None

@@ -34,6 +34,9 @@ RESTART_STABLE_S = 60.0
 
 DEV_DEFAULTS = {
     "ENVIRONMENT": "development",
+    # This machine only: the keys below are published, and private webhook targets are allowed.
+    "INGEST_HOST": "127.0.0.1",
+    "ANALYZER_HOST": "127.0.0.1",
     "INGEST_API_KEYS": "dev-ingest-key",
     "ANALYZER_API_KEYS": "dev-analyzer-key",
     "SURVEY_LINK_SECRET": "dev-survey-link-secret-not-for-production",

@@ -14,7 +14,7 @@ from functools import partial
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
-from prometheus_client import CollectorRegistry, Gauge, ProcessCollector
+from prometheus_client import CollectorRegistry, Counter, Gauge, ProcessCollector
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -40,9 +40,12 @@ from services.analyzer.retention import prune_forever
 from services.analyzer.settings import AnalyzerSettings
 from services.analyzer.sweep import sweep_forever
 from services.analyzer.webhooks.dispatcher import Dispatcher
+from shared.authguard import AuthGuard
 from shared.errors import error_response, install_error_handlers
 from shared.http import BodySizeLimit, HttpMetrics, health_router
 from shared.kafka import DurablePublisher, ensure_topics
+from shared.proxies import ForwardedClient
+from shared.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +166,8 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
     app.add_exception_handler(DBAPIError, _on_database_error)
     app.add_exception_handler(OSError, _on_database_error)
     app.add_middleware(BodySizeLimit, max_bytes=1_048_576)
+    # Every route sees the client that a trusted proxy (the compose gateway, an ingress) names.
+    app.add_middleware(ForwardedClient, trusted=settings.analyzer_trusted_proxies)
     read_key = [Depends(require_scope(READ))]
     HttpMetrics(registry, "analyzer").install(
         app, expose=settings.metrics_access != "off", dependencies=read_key if settings.metrics_access == "key" else []
@@ -172,6 +177,19 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
         @app.get("/openapi.json", include_in_schema=False, dependencies=read_key)
         async def openapi() -> JSONResponse:
             return JSONResponse(app.openapi())
+
+    app.state.auth_guard = AuthGuard(
+        RateLimiter(
+            rate_per_s=settings.analyzer_auth_failures_per_min / 60, burst=settings.analyzer_auth_failure_burst
+        ),
+        Counter(
+            "analyzer_auth_failures_total",
+            "Requests (API calls, dashboard sign-ins) that failed authentication (refused) or came while "
+            "their address or key had no failures left (limited: 429)",
+            ["outcome"],
+            registry=registry,
+        ),
+    )
 
     async def ready() -> dict[str, bool]:
         checks = {"database": await _database_ok(app), "kafka": await app.state.kafka.probe()}

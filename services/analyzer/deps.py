@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.analyzer.keys import SCOPES, ApiKey, find_key
 from services.analyzer.settings import AnalyzerSettings
 from shared.auth import bearer_token
+from shared.authguard import AuthGuard
 from shared.errors import ErrorBody, Forbidden, Unauthorized
 
 
@@ -44,14 +45,27 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 WriterSessionDep = Annotated[AsyncSession, Depends(get_writer_session)]
 
 
+def client_address(request: Request) -> str:
+    """The client's address (the forwarded one when the peer is a trusted proxy: ``ForwardedClient``)."""
+    return request.client.host if request.client else "unknown"
+
+
 def authenticated_key(
+    request: Request,
     settings: SettingsDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> ApiKey:
-    """The caller's key, checked in constant time against ``ANALYZER_API_KEYS`` (401 otherwise)."""
-    token = bearer_token(authorization)
-    key = find_key(token, settings.analyzer_api_keys) if token is not None else None
+    """The caller's key, checked in constant time against ``ANALYZER_API_KEYS``.
+
+    401 for a wrong or missing key; 429 while the address or the presented key has spent its
+    failures (``AuthGuard``, shared with the dashboard's sign-in).
+    """
+    guard: AuthGuard = request.app.state.auth_guard
+    address, presented = client_address(request), bearer_token(authorization)
+    guard.refuse_if_exhausted(address, presented)
+    key = find_key(presented, settings.analyzer_api_keys) if presented is not None else None
     if key is None:
+        guard.failed(address, presented)
         raise Unauthorized()
     return key
 

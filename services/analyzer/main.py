@@ -11,6 +11,7 @@ from services.analyzer.app import create_app
 from services.analyzer.migrate import upgrade, wait_until_current
 from services.analyzer.settings import AnalyzerSettings
 from shared.logging import configure_logging
+from shared.settings import settings_or_exit
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         "--allow-partial", action="store_true", help="rebuild: accept a topic whose retention deleted events"
     )
     args = parser.parse_args(argv)
-    settings = AnalyzerSettings()
+    settings = settings_or_exit(AnalyzerSettings)
     configure_logging(settings.log_level)
     if args.command == "rebuild":
         from services.analyzer.rebuild_command import run_rebuild
@@ -55,5 +56,6 @@ def main(argv: list[str] | None = None) -> int:
         log_config=None,
         access_log=False,
         server_header=False,
+        proxy_headers=False,  # X-Forwarded-For is read by the app (shared/proxies.py)
     )
     return 0

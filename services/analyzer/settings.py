@@ -9,6 +9,7 @@ from pydantic_settings import NoDecode
 
 from services.analyzer.keys import ApiKey, parse_keys
 from services.analyzer.model import DEFAULT_THRESHOLDS, Thresholds
+from shared.proxies import TrustedProxies, parse_trusted_proxies
 from shared.settings import ServiceSettings, split_keys
 
 # Seconds before each retry: 5 s, 1 min, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, 14 h, 14 h, 16 h (about 3 days).
@@ -21,10 +22,18 @@ class AnalyzerSettings(ServiceSettings):
     """Everything the analyzer reads from its environment."""
 
     database_url: str = "sqlite+aiosqlite:///./var/feedback.db"
-    analyzer_host: str = "0.0.0.0"  # noqa: S104 - a service listens on all interfaces in a container
+    # Loopback unless told otherwise (the image sets 0.0.0.0): a development run is not on the network.
+    analyzer_host: str = "127.0.0.1"
     analyzer_port: int = Field(default=8001, ge=1, le=65535)
     # Entries `id:secret:scope1+scope2`, or (deprecated) a plain secret with every scope; see services/analyzer/keys.py.
     analyzer_api_keys: Annotated[list[ApiKey], NoDecode] = Field(default_factory=list)
+    # Failed authentication (JSON API and dashboard sign-in together) per client address and per
+    # presented key (shared/authguard.py).
+    analyzer_auth_failures_per_min: float = Field(default=10.0, gt=0)
+    analyzer_auth_failure_burst: int = Field(default=10, ge=1)
+    # Peers whose X-Forwarded-For names the client (comma-separated addresses or networks; "*" is
+    # refused), e.g. the compose gateway; everyone else is identified by the connection's own address.
+    analyzer_trusted_proxies: TrustedProxies = Field(default_factory=lambda: parse_trusted_proxies("127.0.0.1"))
     analyzer_group_id: str = "analyzer"
     analyzer_max_batch_records: int = Field(default=500, ge=1, le=10_000)
     analyzer_poll_timeout_ms: int = Field(default=500, ge=10)
@@ -125,4 +134,7 @@ class AnalyzerSettings(ServiceSettings):
     def _no_placeholders(self) -> Self:
         self.refuse_placeholders("ANALYZER_API_KEYS", [k.secret for k in self.analyzer_api_keys], self.environment)
         self.refuse_missing_kek()
+        self.refuse_weak_keys_on_network(
+            "ANALYZER_API_KEYS", [k.secret for k in self.analyzer_api_keys], "ANALYZER_HOST", self.analyzer_host
+        )
         return self

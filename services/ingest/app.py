@@ -12,16 +12,17 @@ from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry, Counter
 
 from services.ingest.api import events, webhooks
-from services.ingest.authguard import AuthGuard
 from services.ingest.deps import Ingest
-from services.ingest.ratelimit import Limiter, RateLimiter, SharedRateLimiter
 from services.ingest.service import EventPublisher
 from services.ingest.settings import IngestSettings
 from services.ingest.vendors import LinkPolicy, build_adapters
+from shared.authguard import AuthGuard
 from shared.errors import install_error_handlers
 from shared.events import EVENT_ADAPTER
 from shared.http import BodySizeLimit, HttpMetrics, health_router
 from shared.kafka import DurablePublisher, ensure_topics
+from shared.proxies import ForwardedClient
+from shared.ratelimit import Limiter, RateLimiter, SharedRateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,8 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.ingest_max_body_bytes)
+    # Every route sees the client that a trusted proxy names, not the proxy.
+    app.add_middleware(ForwardedClient, trusted=settings.ingest_trusted_proxies)
     HttpMetrics(registry, "ingest").install(app)
     app.state.vendor_metrics = Counter(
         "ingest_vendor_deliveries_total",

@@ -14,12 +14,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from services.ingest.authguard import AuthGuard
-from services.ingest.ratelimit import Limiter, retry_after
 from services.ingest.service import EventPublisher
 from services.ingest.settings import IngestSettings
 from shared.auth import bearer_token, require_api_key
+from shared.authguard import AuthGuard
 from shared.errors import RateLimited, Unauthorized
+from shared.ratelimit import Limiter, retry_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,7 @@ async def get_ingest(request: Request) -> Ingest:
 
 
 def client_address(request: Request) -> str:
-    """The client's address (already the forwarded one when the peer is a trusted proxy)."""
+    """The client's address (already the forwarded one when the peer is a trusted proxy: ``ForwardedClient``)."""
     return request.client.host if request.client else "unknown"
 
 

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from services.ingest.app import create_app
 from services.ingest.settings import IngestSettings
 from shared.logging import configure_logging
+from shared.settings import settings_or_exit
 
 # The server options of every ingest process, shared with the benchmark's bare endpoint so that the
 # two are measured on the same footing. uvloop and httptools are named rather than left to "auto",
@@ -23,28 +24,28 @@ SERVER_OPTIONS: Final[dict[str, Any]] = {
     "http": "httptools",
     "log_config": None,
     "access_log": False,
-    "proxy_headers": True,
+    # X-Forwarded-For is read by the app (shared/proxies.py), which refuses "*" and groups IPv6.
+    "proxy_headers": False,
     "server_header": False,
 }
 
 
 def worker_app() -> FastAPI:
     """The app of one worker process (uvicorn calls this in each worker it spawns)."""
-    settings = IngestSettings()
+    settings = settings_or_exit(IngestSettings)
     configure_logging(settings.log_level)
     return create_app(settings)
 
 
 def main() -> int:
     """Run ingest on ``INGEST_HOST:INGEST_PORT`` until SIGINT/SIGTERM."""
-    settings = IngestSettings()
+    settings = settings_or_exit(IngestSettings)
     configure_logging(settings.log_level)
     if settings.ingest_workers == 1:
         uvicorn.run(
             create_app(settings),
             host=settings.ingest_host,
             port=settings.ingest_port,
-            forwarded_allow_ips=settings.ingest_trusted_proxies,
             **SERVER_OPTIONS,
         )
         return 0
@@ -66,7 +67,6 @@ def main() -> int:
             workers=settings.ingest_workers,
             host=settings.ingest_host,
             port=settings.ingest_port,
-            forwarded_allow_ips=settings.ingest_trusted_proxies,
             **SERVER_OPTIONS,
         )
     finally:

@@ -7,6 +7,7 @@ from typing import Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from shared.proxies import TrustedProxies, parse_trusted_proxies
 from shared.settings import ApiKeys, ServiceSettings, split_keys
 from shared.survey_links import MIN_SECRET_CHARS
 
@@ -17,7 +18,8 @@ LINK_SOURCES = ("typeform", "delighted")  # vendors that name the respondent in 
 class IngestSettings(ServiceSettings):
     """Everything the ingest service reads from its environment."""
 
-    ingest_host: str = "0.0.0.0"  # noqa: S104 - a service listens on all interfaces in a container
+    # Loopback unless told otherwise (the image sets 0.0.0.0): a development run is not on the network.
+    ingest_host: str = "127.0.0.1"
     ingest_port: int = Field(default=8000, ge=1, le=65535)
     # Worker processes serving the port (uvicorn's supervisor); rate limits and metrics are shared.
     ingest_workers: int = Field(default=1, ge=1, le=64)
@@ -33,9 +35,9 @@ class IngestSettings(ServiceSettings):
     # Failed authentication per client address and per presented key (services/ingest/authguard.py).
     ingest_auth_failures_per_min: float = Field(default=10.0, gt=0)
     ingest_auth_failure_burst: int = Field(default=20, ge=1)
-    # Peers whose X-Forwarded-For names the client (comma-separated addresses or networks, "*" for
-    # any); everyone else is identified by the connection's own address.
-    ingest_trusted_proxies: str = "127.0.0.1"
+    # Peers whose X-Forwarded-For names the client (comma-separated addresses or networks; "*" is
+    # refused); everyone else is identified by the connection's own address (shared/proxies.py).
+    ingest_trusted_proxies: TrustedProxies = Field(default_factory=lambda: parse_trusted_proxies("127.0.0.1"))
 
     webhook_secret_zendesk: SecretStr | None = None
     webhook_secret_intercom: SecretStr | None = None
@@ -72,6 +74,7 @@ class IngestSettings(ServiceSettings):
                 "WEBHOOK_SECRET_DELIGHTED is set (it verifies who answered through a survey link)",
             )
         self.refuse_missing_kek()
+        self.refuse_weak_keys_on_network("INGEST_API_KEYS", self.ingest_api_keys, "INGEST_HOST", self.ingest_host)
         return self
 
     def vendor_secret(self, source: str) -> SecretStr | None:

@@ -9,7 +9,6 @@ import pytest
 
 from services.analyzer.dashboard.routes import safe_path
 from services.analyzer.dashboard.session import SessionCodec, new_token, tokens_match
-from services.analyzer.dashboard.throttle import LoginThrottle
 from services.analyzer.keys import ApiKey, parse_entry
 
 SECRET = b"s" * 32
@@ -121,27 +120,3 @@ def test_tokens_match_only_when_both_are_present_and_equal() -> None:
 )
 def test_redirects_never_leave_the_dashboard(given: str | None, expected: str) -> None:
     assert safe_path(given) == expected
-
-
-def test_failed_sign_ins_are_limited_per_address_and_refill_with_time() -> None:
-    throttle = LoginThrottle(per_minute=6, burst=3)
-    for _ in range(3):
-        assert throttle.retry_after("10.0.0.1", now=100.0) == 0
-        throttle.failed("10.0.0.1", now=100.0)
-    assert throttle.retry_after("10.0.0.1", now=100.0) == 10, "one failure back every 10 s"
-    assert throttle.retry_after("10.0.0.2", now=100.0) == 0, "another address has its own budget"
-    assert throttle.retry_after("10.0.0.1", now=105.0) == 5
-    assert throttle.retry_after("10.0.0.1", now=110.0) == 0
-
-
-def test_the_throttle_holds_a_bounded_number_of_addresses() -> None:
-    throttle = LoginThrottle(per_minute=6, burst=3, max_addresses=2)
-    throttle.failed("a", now=0.0)
-    throttle.failed("b", now=0.0)
-    throttle.failed("b", now=0.0)
-    throttle.failed("c", now=0.0)  # "a" is the fullest bucket: forgotten
-    assert throttle.retry_after("b", now=0.0) == 0
-    for _ in range(2):
-        throttle.failed("c", now=0.0)
-    assert throttle.retry_after("c", now=0.0) == 10
-    assert len(throttle._buckets) == 2

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import ipaddress
 import json
 import re
 from collections.abc import Callable
@@ -704,6 +705,36 @@ def check_named_volumes(stack: Stack) -> list[str]:
     return problems
 
 
+def check_api_keys_required(stack: Stack) -> list[str]:
+    """No key falls back to a default: unset, Compose stops; weak keys only when told the stack is local."""
+    problems = []
+    for name in APP_SERVICES:
+        variable = f"{name.upper()}_API_KEYS"
+        env = environment(service(stack, name))
+        if env.get(variable) != f"<{variable}>":
+            problems.append(f"{name}: {variable} is {env.get(variable)!r}, not required with ${{{variable}:?...}}")
+        if env.get("ALLOW_WEAK_API_KEYS") != "false":
+            problems.append(f"{name}: ALLOW_WEAK_API_KEYS defaults to {env.get('ALLOW_WEAK_API_KEYS')!r}, not false")
+    return problems
+
+
+def check_gateway_is_the_trusted_proxy(stack: Stack) -> list[str]:
+    """The analyzer trusts X-Forwarded-For from the gateway's fixed address, and from nothing else."""
+    trusted = environment(service(stack, "analyzer")).get("ANALYZER_TRUSTED_PROXIES")
+    networks = service(stack, GATEWAY).get("networks") or {}
+    address = (networks.get("default") or {}).get("ipv4_address") if isinstance(networks, dict) else None
+    if address is None or trusted != str(address):
+        return [f"ANALYZER_TRUSTED_PROXIES is {trusted!r}, not the gateway's fixed address {address!r}"]
+    pools = ((stack.compose.get("networks") or {}).get("default") or {}).get("ipam", {}).get("config") or []
+    gateway = ipaddress.ip_address(str(address))
+    for pool in pools:
+        subnet = ipaddress.ip_network(str(pool.get("subnet")))
+        free = ipaddress.ip_network(str(pool.get("ip_range", pool.get("subnet"))))
+        if gateway in subnet and gateway not in free:
+            return []
+    return [f"the gateway's address {address} is not in the default network's subnet, outside its ip_range"]
+
+
 def check_dockerfile_stages(stack: Stack) -> list[str]:
     stages: list[str] = []
     problems = []
@@ -823,6 +854,8 @@ CHECKS: list[Check] = [
     check_ingest_has_no_database,
     check_depends_on_targets,
     check_named_volumes,
+    check_api_keys_required,
+    check_gateway_is_the_trusted_proxy,
     check_dockerfile_stages,
     check_dockerfile_user,
     check_dockerfile_healthcheck,
@@ -1039,6 +1072,18 @@ BREAKAGES: list[tuple[Check, str, Callable[[Stack], None]]] = [
         _edit_dockerfile("COPY alembic.ini ./", "COPY alembic.cfg ./"),
     ),
     (
+        check_api_keys_required,
+        "a development key as default",
+        _set_env("ingest", "INGEST_API_KEYS", "${INGEST_API_KEYS:-dev-ingest-key}"),
+    ),
+    (check_api_keys_required, "weak keys allowed", _set_env("analyzer", "ALLOW_WEAK_API_KEYS", "true")),
+    (
+        check_gateway_is_the_trusted_proxy,
+        "the whole network trusted",
+        _set_env("analyzer", "ANALYZER_TRUSTED_PROXIES", "172.29.41.0/24"),
+    ),
+    (check_gateway_is_the_trusted_proxy, "no fixed gateway address", _drop(GATEWAY, "networks")),
+    (
         check_dockerfile_no_dev_deps,
         "installs the dev extra",
         _edit_dockerfile("pip install --no-deps --editable .", "pip install --editable '.[dev]'"),
@@ -1080,3 +1125,14 @@ def test_nginx_directives_are_read_across_lines_and_comments() -> None:
 def test_interpolation_follows_compose() -> None:
     assert interpolate("${A:-x}:${B:?set B}:$${C}:${D}") == "x:<B>:${C}:<D>"
     assert interpolate("${PUBLISH:-127.0.0.1:8001}:8001") == "127.0.0.1:8001:8001"
+
+
+def test_the_local_env_file_is_the_explicit_local_stack() -> None:
+    lines = (REPO / "deploy" / "compose" / "local.env").read_text(encoding="utf-8").splitlines()
+    settings = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+    assert settings == {
+        "ENVIRONMENT": "development",
+        "INGEST_API_KEYS": "dev-ingest-key",
+        "ANALYZER_API_KEYS": "dev-analyzer-key",
+        "ALLOW_WEAK_API_KEYS": "true",
+    }

@@ -8,7 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from deploy.kafka.broker import free_port
-from deploy.local.run import choose_broker
+from deploy.local.run import choose_broker, fill_defaults
+from services.analyzer.settings import AnalyzerSettings
+from services.ingest.settings import IngestSettings
 
 
 @pytest.fixture
@@ -33,3 +35,12 @@ def test_refuses_to_adopt_what_it_did_not_start(listening: str) -> None:
 def test_uses_the_broker_it_is_told_to_use(listening: str) -> None:
     assert choose_broker(listening, "127.0.0.1:9092") == (listening, False)
     assert choose_broker("kafka-1:9092,kafka-2:9092", listening) == ("kafka-1:9092,kafka-2:9092", False)
+
+
+def test_development_defaults_listen_on_this_machine_only() -> None:
+    # Issue 23, item 5: make run fills in published keys and allows private webhook targets.
+    env: dict[str, str] = {}
+    fill_defaults(env, {})
+    assert env["INGEST_HOST"] == env["ANALYZER_HOST"] == "127.0.0.1"
+    assert IngestSettings.model_fields["ingest_host"].default == "127.0.0.1"
+    assert AnalyzerSettings.model_fields["analyzer_host"].default == "127.0.0.1"

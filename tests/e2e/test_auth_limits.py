@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from deploy.kafka.broker import REPO
 from shared.settings import Topics
 from tests.e2e.test_pipeline import service_env
 from tests.factories import INGEST_KEY, auth, create_survey
@@ -94,3 +98,33 @@ def test_forwarded_addresses_from_an_untrusted_peer_are_ignored(
         assert statuses == [401] * BURST + [429]
     finally:
         ingest.stop()
+
+
+def test_ipv6_clients_are_limited_per_64(behind_proxy: ServiceProcess) -> None:
+    # Issue 23, item 7: a client holding a /64 picks a fresh address for every guess.
+    statuses = [post(behind_proxy, f"wrong-{i}", f"2001:db8:1:2::{i + 1:x}").status_code for i in range(BURST + 1)]
+    assert statuses == [401] * BURST + [429]
+    assert post(behind_proxy, INGEST_KEY, "2001:db8:1:3::1").status_code == 202, "another /64 is another client"
+
+
+def test_the_left_of_the_forwarded_chain_is_the_clients_own_and_proves_nothing(behind_proxy: ServiceProcess) -> None:
+    # The client writes "198.51.100.i" itself; the trusted proxy appends the address it saw.
+    statuses = [post(behind_proxy, f"wrong-{i}", f"198.51.100.{i}, 203.0.113.77").status_code for i in range(BURST + 1)]
+    assert statuses == [401] * BURST + [429]
+
+
+def test_trusting_every_peer_is_refused_at_start() -> None:
+    # Issue 23, item 7: with "*", the left-most, client-chosen X-Forwarded-For entry was the address.
+    env = service_env("127.0.0.1:1", Topics(), INGEST_TRUSTED_PROXIES="*")
+    done = subprocess.run(
+        [sys.executable, "-m", "services.ingest"],
+        env={**os.environ, **env},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "INGEST_TRUSTED_PROXIES" in done.stderr
+    assert "every peer" in done.stderr

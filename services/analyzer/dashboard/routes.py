@@ -41,9 +41,8 @@ from services.analyzer.dashboard.session import (
     new_token,
     tokens_match,
 )
-from services.analyzer.dashboard.throttle import LoginThrottle
 from services.analyzer.db.models import AlertRow
-from services.analyzer.deps import Offset, SessionDep, SettingsDep, get_writer_session
+from services.analyzer.deps import Offset, SessionDep, SettingsDep, client_address, get_writer_session
 from services.analyzer.keys import ALERTS_WRITE, DASHBOARD, ApiKey, find_key
 from services.analyzer.model.history import Bucket
 from services.analyzer.model.rules.perception import ALL_DIMENSIONS, dimension_gaps
@@ -51,6 +50,7 @@ from services.analyzer.repository import directory
 from services.analyzer.repository.directory import OPEN_STATUSES
 from services.analyzer.schemas import AlertChange
 from services.analyzer.settings import AnalyzerSettings
+from shared.authguard import AuthGuard
 from shared.errors import AppError, Conflict, InvalidRequest, NotFound
 
 router = APIRouter(prefix=pages.BASE, include_in_schema=False)
@@ -78,7 +78,6 @@ def install(app: FastAPI, settings: AnalyzerSettings) -> None:
     # Without a configured secret each process signs with its own: sessions end when it restarts.
     secret = configured.get_secret_value().encode() if configured is not None else secrets.token_bytes(32)
     app.state.dashboard_sessions = SessionCodec(secret, int(settings.dashboard_session_ttl_s))
-    app.state.dashboard_throttle = LoginThrottle()
     app.include_router(router)
 
 
@@ -223,18 +222,18 @@ async def login(request: Request, settings: SettingsDep) -> Response:
     target = safe_path(form.get("next"))
     if not tokens_match(form.get("csrf"), request.cookies.get(LOGIN_COOKIE_NAME)):
         return _login_form(request, target, error="The sign-in form expired; try again.", status_code=403)
-    throttle: LoginThrottle = request.app.state.dashboard_throttle
-    address = request.client.host if request.client else "unknown"
-    wait = throttle.retry_after(address, now=time.monotonic())
-    if wait:
+    # The analyzer's one failed-authentication budget, shared with its JSON API: per client address
+    # and per presented key, checked before the key is.
+    guard: AuthGuard = request.app.state.auth_guard
+    address, given = client_address(request), form.get("key", "").strip()
+    if wait := guard.wait(address, given or None):
         error = f"Too many failed sign-ins; try again in {wait} s."
         answer = _login_form(request, target, error=error, status_code=429)
         answer.headers["Retry-After"] = str(wait)
         return answer
-    given = form.get("key", "").strip()
     key = find_key(given, settings.analyzer_api_keys) if given else None
     if key is None:
-        throttle.failed(address, now=time.monotonic())
+        guard.failed(address, given or None)
         return _login_form(request, target, error="That key is not accepted.", status_code=401)
     if not key.allows(DASHBOARD):
         # A valid key: no throttling, but no session either.

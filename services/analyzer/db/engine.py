@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
@@ -18,18 +19,22 @@ def ensure_sqlite_dir(url: str) -> None:
 
 
 def create_engine(url: str, *, echo: bool = False, writer: bool = False) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, foreign keys and a busy timeout for concurrent writers.
+    """An async engine that keeps bound parameters out of its errors' text; SQLite gets WAL, foreign
+    keys and a busy timeout for concurrent writers.
 
     ``writer=True`` (the consumer's engine) makes SQLite transactions take the write lock at BEGIN,
     so two processes sharing a file queue on the busy timeout instead of failing to upgrade a lock.
     """
     ensure_sqlite_dir(url)
-    kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
+    # hide_parameters: an error's text (logged with exc_info) would otherwise carry the statement's
+    # bound values, e-mail addresses and comments among them, into the logs.
+    kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True, "hide_parameters": True}
     if make_url(url).get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"timeout": 30}
     else:
         kwargs.update(pool_size=10, max_overflow=10)
     engine = create_async_engine(url, **kwargs)
+    event.listen(engine.sync_engine, "handle_error", hide_server_detail)
     if engine.dialect.name == "sqlite":
         begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -37,6 +42,31 @@ def create_engine(url: str, *, echo: bool = False, writer: bool = False) -> Asyn
         # documented recipe for SQLite), which also lets the writer take the lock up front.
         event.listen(engine.sync_engine, "begin", lambda conn: conn.exec_driver_sql(begin))
     return engine
+
+
+# PostgreSQL's DETAIL line of an error quotes row values ("Key (alias)=(alice@example.com) already
+# exists", "Failing row contains (...)"); asyncpg puts it into the exception's text.
+_DETAIL: Final = re.compile(r"\nDETAIL: .*?(?=\nHINT: |\Z)", re.DOTALL)
+
+
+def hide_server_detail(context: ExceptionContext) -> None:
+    """Drop the server's DETAIL (row values) from a database error and the driver errors it wraps.
+
+    The statement and the error itself stay, to debug with. The exception chain is scrubbed too,
+    since a logged traceback prints every exception of it.
+    """
+    # SQLAlchemy's own error is not chained to the driver's yet: walk from both.
+    chain: list[BaseException] = []
+    for start in (context.sqlalchemy_exception, context.original_exception):
+        error: BaseException | None = start
+        while error is not None and error not in chain:
+            chain.append(error)
+            error = error.__cause__ or error.__context__
+    for error in chain:
+        if isinstance(getattr(error, "detail", None), str):
+            error.detail = None  # type: ignore[attr-defined]  # asyncpg's PostgresError (SQLAlchemy's is a list)
+        if len(error.args) == 1 and isinstance(error.args[0], str) and "\nDETAIL: " in error.args[0]:
+            error.args = (_DETAIL.sub("", error.args[0]),)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:

@@ -1,8 +1,10 @@
-"""Per-client token buckets: ``INGEST_RATE_LIMIT_PER_S`` sustained, ``..._BURST`` at once.
+"""Per-client token buckets: a sustained rate and a burst (events per API key, failed authentications).
 
-One ingest process keeps its buckets in a dict (``RateLimiter``). Several worker processes
+One process keeps its buckets in a dict (``RateLimiter``). Several ingest worker processes
 (``INGEST_WORKERS`` > 1) keep them in one file that every worker maps into memory
 (``SharedRateLimiter``), so that a client gets the configured limit in total, not once per worker.
+Both hold a bounded number of clients and give the least recently used one's place to a new client:
+a client that keeps coming back keeps its bucket, whatever the number of other clients.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import mmap
 import os
 import struct
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -59,7 +62,7 @@ class RateLimiter:
         self.rate = rate_per_s
         self.burst = burst
         self.max_clients = max_clients
-        self._buckets: dict[str, _Bucket] = {}
+        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()  # least recently used first
 
     def acquire(self, client: str, cost: int = 1, *, now: float | None = None, dry_run: bool = False) -> float:
         """Take ``cost`` tokens; return 0 if allowed, else the seconds until it would be."""
@@ -70,8 +73,13 @@ class RateLimiter:
             return take(tokens, updated, now=now, rate=self.rate, burst=self.burst, cost=cost)[1]
         if bucket is None:
             if len(self._buckets) >= self.max_clients:
-                self._buckets.clear()  # bounded memory; clients start again with a full bucket
+                # Bounded memory. Clearing everything would hand every client a full bucket again,
+                # one that had spent its budget included; the least recently used bucket is the
+                # likeliest to have refilled anyway.
+                self._buckets.popitem(last=False)
             bucket = self._buckets[client] = _Bucket(tokens=float(self.burst), updated=now)
+        else:
+            self._buckets.move_to_end(client)
         bucket.tokens, wait = take(bucket.tokens, bucket.updated, now=now, rate=self.rate, burst=self.burst, cost=cost)
         bucket.updated = now
         return wait
