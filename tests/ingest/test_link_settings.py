@@ -8,12 +8,19 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from services.ingest.settings import IngestSettings
+from tests.factories import PERSONAL_DATA_KEY
 
 REAL = "a-real-survey-link-secret-of-40-characters"
 
 
 def settings(**values: Any) -> IngestSettings:
-    return IngestSettings(_env_file=None, ingest_api_keys=[SecretStr("a-real-key")], **values)
+    # A real key-encryption key too: production also requires PERSONAL_DATA_KEY.
+    return IngestSettings(
+        _env_file=None,
+        ingest_api_keys=[SecretStr("a-real-key")],
+        personal_data_key=SecretStr(PERSONAL_DATA_KEY),
+        **values,
+    )
 
 
 def test_a_real_secret_is_taken_and_kept_secret() -> None:
