@@ -30,7 +30,7 @@ from services.analyzer.api.backtest import MAX_LOOKBACK_DAYS
 from services.analyzer.assessment import Assessor
 from services.analyzer.dashboard import pages, queries
 from services.analyzer.dashboard.figures import CHART_BUCKETS, nps_series
-from services.analyzer.dashboard.markup import Markup
+from services.analyzer.dashboard.links import BASE, DEFAULT_LOOKBACK, DEFAULT_ORDER, AccountOrder, alerts_href
 from services.analyzer.dashboard.session import (
     COOKIE_NAME,
     COOKIE_PATH,
@@ -48,12 +48,12 @@ from services.analyzer.model.history import Bucket
 from services.analyzer.model.rules.perception import ALL_DIMENSIONS, dimension_gaps
 from services.analyzer.repository import directory
 from services.analyzer.repository.directory import OPEN_STATUSES
-from services.analyzer.schemas import AlertChange
+from services.analyzer.schemas import AccountSummary, AlertChange
 from services.analyzer.settings import AnalyzerSettings
 from shared.authguard import AuthGuard
 from shared.errors import AppError, Conflict, InvalidRequest, NotFound
 
-router = APIRouter(prefix=pages.BASE, include_in_schema=False)
+router = APIRouter(prefix=BASE, include_in_schema=False)
 
 PAGE_SIZE: Final = 50
 MAX_FORM_FIELDS: Final = 16
@@ -121,14 +121,14 @@ def _current_path(request: Request) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
-def safe_path(value: str | None, default: str = pages.BASE) -> str:
+def safe_path(value: str | None, default: str = BASE) -> str:
     """``value`` if it is a path inside the dashboard, else ``default``: redirects never leave the site."""
     if not value or any(ord(c) < 0x20 or c == "\\" for c in value):
         return default
     parts = urlsplit(value)
     if parts.scheme or parts.netloc or value.startswith("//"):
         return default
-    if parts.path != pages.BASE and not parts.path.startswith(pages.BASE + "/"):
+    if parts.path != BASE and not parts.path.startswith(BASE + "/"):
         return default
     return value
 
@@ -142,16 +142,16 @@ def require_login(request: Request, settings: SettingsDep) -> Session:
     """The caller's session, or a redirect to the login page that comes back here afterwards."""
     session = _codec(request).read(request.cookies.get(COOKIE_NAME), dashboard_keys(settings), now=_now())
     if session is None:
-        raise LoginRequired(f"{pages.BASE}/login?{urlencode({'next': _current_path(request)})}")
+        raise LoginRequired(f"{BASE}/login?{urlencode({'next': _current_path(request)})}")
     return session
 
 
 LoginDep = Annotated[Session, Depends(require_login)]
 
 
-def page(markup: Markup, status_code: int = 200) -> HTMLResponse:
-    """An HTML answer with the dashboard's security headers."""
-    return HTMLResponse(markup, status_code=status_code, headers=SECURITY_HEADERS)
+def page(html: str, status_code: int = 200) -> HTMLResponse:
+    """An HTML answer (a rendered page) with the dashboard's security headers."""
+    return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
 
 
 def redirect(location: str) -> RedirectResponse:
@@ -218,7 +218,7 @@ async def login(request: Request, settings: SettingsDep) -> Response:
     """Check the key in constant time; on success, a signed session cookie that does not hold it."""
     form = await read_form(request)
     if form is None:
-        return _login_form(request, pages.BASE, error="The form could not be read; try again.", status_code=400)
+        return _login_form(request, BASE, error="The form could not be read; try again.", status_code=400)
     target = safe_path(form.get("next"))
     if not tokens_match(form.get("csrf"), request.cookies.get(LOGIN_COOKIE_NAME)):
         return _login_form(request, target, error="The sign-in form expired; try again.", status_code=403)
@@ -264,7 +264,7 @@ async def logout(request: Request, settings: SettingsDep) -> Response:
         return page(
             pages.message_page("Not signed out", "The form expired; reload the page and try again.", csrf=None), 403
         )
-    response = redirect(f"{pages.BASE}/login")
+    response = redirect(f"{BASE}/login")
     response.delete_cookie(COOKIE_NAME, path=COOKIE_PATH, httponly=True, samesite="strict", secure=_secure(request))
     return response
 
@@ -283,7 +283,7 @@ async def accounts(
     session: SessionDep,
     offset: Offset = 0,
     segment: Annotated[str | None, Query(max_length=64)] = None,
-    order: pages.AccountOrder = pages.DEFAULT_ORDER,
+    order: AccountOrder = DEFAULT_ORDER,
 ) -> HTMLResponse:
     """The portfolio: value at risk, and accounts ranked by divergence, renewal risk or value at risk."""
     listed = await directory.list_accounts(session, segment=segment, order=order, limit=PAGE_SIZE, offset=offset)
@@ -292,19 +292,21 @@ async def accounts(
         select(func.count()).select_from(AlertRow).where(AlertRow.status.in_(OPEN_STATUSES))
     )
     rows = [
-        pages.AccountRow(
-            account_id=account.account_id,
-            name=account.name,
-            segment=account.segment,
-            renewal_date=account.renewal_date,
+        pages.AccountLine(
+            summary=AccountSummary(
+                account_id=account.account_id,
+                name=account.name,
+                segment=account.segment,
+                renewal_date=account.renewal_date,
+                account_mean=model.account_mean if model else None,
+                divergence=model.divergence if model else None,
+                nps=model.nps if model else None,
+                open_alerts=int(n or 0),
+                risk=_finite(model.risk) if model else None,
+                value_at_risk=value_at_risk(_finite(model.risk) if model else None, account.annual_value),
+            ),
             annual_value=account.annual_value,
-            account_mean=model.account_mean if model else None,
-            divergence=model.divergence if model else None,
-            nps=model.nps if model else None,
-            open_alerts=n,
             risks=frozenset(risks.get(account.account_id, ())),
-            risk=_finite(model.risk) if model else None,
-            value_at_risk=value_at_risk(_finite(model.risk) if model else None, account.annual_value),
         )
         for account, model, n in listed
     ]
@@ -387,7 +389,7 @@ async def backtest(
     request: Request,
     login: LoginDep,
     session: SessionDep,
-    lookback_days: Annotated[int, Query(ge=1, le=MAX_LOOKBACK_DAYS)] = pages.DEFAULT_LOOKBACK,
+    lookback_days: Annotated[int, Query(ge=1, le=MAX_LOOKBACK_DAYS)] = DEFAULT_LOOKBACK,
 ) -> HTMLResponse:
     """Each rule against the renewal outcomes, as ``GET /v1/backtest`` computes it, and the risk's calibration."""
     horizon = _assessor(request).config.thresholds.risk_horizon
@@ -424,7 +426,7 @@ async def alerts(
     data = pages.AlertsData(
         alerts=rows, status=status, account_id=account_id or None, offset=offset, page_size=PAGE_SIZE, notice=notice
     )
-    return_to = pages.alerts_href(status=status, account_id=account_id, offset=offset or None)
+    return_to = alerts_href(status=status, account_id=account_id, offset=offset or None)
     return page(pages.alerts_page(data, csrf=login.csrf, return_to=return_to))
 
 
@@ -449,7 +451,7 @@ async def change_alert(
     if ALERTS_WRITE not in login.scopes:
         text = f"The key {login.key_id!r} you signed in with lacks the 'alerts:write' scope that changing alerts needs."
         return page(pages.message_page("Not allowed", text, csrf=login.csrf), 403)
-    back = safe_path(form.get("return_to"), pages.alerts_href(status="open"))
+    back = safe_path(form.get("return_to"), alerts_href(status="open"))
     try:
         change = AlertChange(by=form.get("by", "").strip(), note=form.get("note", "").strip() or None)
     except ValidationError:
