@@ -158,7 +158,7 @@ async def test_an_alert_is_listed_acknowledged_and_resolved(stack: Stack) -> Non
                 stakeholder_id=f"{account}-p1",
                 score=2,
                 occurred_at=at,
-                comment="The integration is clunky\x1b[2J and support never calls back",
+                comment="The integration is clunky \x1b[2J and support never calls back",
             ),
         ],
     )
@@ -189,7 +189,7 @@ async def test_an_alert_is_listed_acknowledged_and_resolved(stack: Stack) -> Non
     assert said.code == 0, said
     assert "it (client): 1 comment, negative" in said.out
     assert "themes: effort 1 (negative), support 1 (negative), communication 1 (negative)" in said.out
-    assert "clunky\\x1b[2J and support" in said.out  # the terminal escape is shown, not sent
+    assert "clunky \\x1b[2J and support" in said.out  # the terminal escape is shown, not sent
     assert "\x1b" not in said.out
 
     acked = stack.run("alerts", "ack", alert_id, "--by", "csm@supplier.example", "--note", "calling IT")

@@ -18,8 +18,13 @@ Label = Literal["positive", "negative", "neutral"]
 # VADER's own cut-offs for a positive or negative text.
 THRESHOLD: Final = 0.05
 
-# Valences on VADER's -4 ... +4 scale, for words its general lexicon lacks or reads neutrally.
+# Valences on VADER's -4 ... +4 scale, for words its general lexicon lacks or reads neutrally, and 0 for
+# the names of topics it reads as praise: "support never calls back" is not positive because of "support".
 DOMAIN_LEXICON: Final[dict[str, float]] = {
+    "support": 0.0,
+    "value": 0.0,
+    "innovation": 0.0,
+    "success": 0.0,
     "expensive": -1.5,
     "overpriced": -2.2,
     "pricey": -1.2,
