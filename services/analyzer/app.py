@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.analyzer import dashboard
 from services.analyzer.alerts import counts as alert_counts
-from services.analyzer.api import accounts, alerts, backtest, subscriptions
+from services.analyzer.api import accounts, alerts, backtest, subscriptions, verbatims
 from services.analyzer.assessment import Assessor, ModelConfig
 from services.analyzer.consumer import EventConsumer
 from services.analyzer.db.engine import create_engine, create_sessionmaker
@@ -199,6 +199,7 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
 
     app.include_router(health_router(ready))
     app.include_router(accounts.router)
+    app.include_router(verbatims.router)
     app.include_router(alerts.router)
     app.include_router(subscriptions.router)
     app.include_router(backtest.router)

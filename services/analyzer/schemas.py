@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from services.analyzer.verbatims.schemas import ThemesBySide
+
 
 class StakeholderView(BaseModel):
     """One person at an account, with their position and what the analyzer holds about them."""
@@ -122,6 +124,10 @@ class AccountView(_AccountFigures):
     roles: list[RoleView]
     supplier_roles: list[RoleView]
     stakeholders: list[StakeholderView]
+    themes_by_side: ThemesBySide | None = Field(
+        default=None,
+        description="what the roles at either end of the widest gap talk about (null without a gap)",
+    )
     unverified_answers: int = Field(
         default=0,
         description=(

@@ -31,7 +31,9 @@ def cell(value: Any) -> str:
         return f"{value:+.2f}"
     if isinstance(value, list | tuple):
         return ", ".join(cell(v) for v in value) or MISSING
-    return " ".join(str(value).split())  # one line, whatever the value holds
+    # One line, whatever the value holds, and no control character (a terminal escape in a comment
+    # or a name must not reach the terminal): each is shown escaped, ESC as the text \x1b.
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in " ".join(str(value).split()))
 
 
 def field(name: str, key: str | None = None) -> Column:

@@ -39,6 +39,7 @@ ROUTES: list[tuple[str, str, str, dict[str, Any] | None]] = [
     ("read", "GET", "/v1/accounts", None),
     ("read", "GET", "/v1/accounts/acme", None),
     ("read", "GET", "/v1/accounts/acme/history", None),
+    ("read", "GET", "/v1/accounts/acme/verbatims", None),
     ("read", "GET", "/v1/alerts", None),
     ("read", "GET", "/v1/backtest", None),
     ("alerts:write", "POST", "/v1/alerts/al_x/acknowledge", {"by": "Ann"}),

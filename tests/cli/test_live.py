@@ -153,7 +153,13 @@ async def test_an_alert_is_listed_acknowledged_and_resolved(stack: Stack) -> Non
         [
             create_account(account_id=account, segment="enterprise", renewal_date="2027-02-01", name="Split Corp"),
             create_survey(account_id=account, stakeholder_id=f"{account}-p0", score=10, occurred_at=at),
-            create_survey(account_id=account, stakeholder_id=f"{account}-p1", score=2, occurred_at=at),
+            create_survey(
+                account_id=account,
+                stakeholder_id=f"{account}-p1",
+                score=2,
+                occurred_at=at,
+                comment="The integration is clunky \x1b[2J and support never calls back",
+            ),
         ],
     )
     alerts = await stack.eventually(
@@ -178,6 +184,13 @@ async def test_an_alert_is_listed_acknowledged_and_resolved(stack: Stack) -> Non
     assert shown.code == 0, shown
     assert "Split Corp" in shown.out
     assert "procurement vs it" in shown.out
+
+    said = stack.run("accounts", "verbatims", account)
+    assert said.code == 0, said
+    assert "it (client): 1 comment, negative" in said.out
+    assert "themes: effort 1 (negative), support 1 (negative), communication 1 (negative)" in said.out
+    assert "clunky \\x1b[2J and support" in said.out  # the terminal escape is shown, not sent
+    assert "\x1b" not in said.out
 
     acked = stack.run("alerts", "ack", alert_id, "--by", "csm@supplier.example", "--note", "calling IT")
     assert acked.code == 0, acked

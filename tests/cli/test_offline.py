@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from deploy.kafka.broker import REPO, free_port
+from services.cli import output
 from services.cli.main import build_parser
 from tests.cli.helpers import feedback
 
@@ -60,6 +61,7 @@ def test_every_command_has_help(path: tuple[str, ...], capsys: pytest.CaptureFix
 def test_the_commands_the_operators_need_exist() -> None:
     assert set(leaf_commands(build_parser())) >= {
         ("accounts", "show"),
+        ("accounts", "verbatims"),
         ("alerts", "list"),
         ("alerts", "ack"),
         ("alerts", "resolve"),
@@ -242,3 +244,8 @@ def test_config_check_reads_the_env_file_named(tmp_path: Path) -> None:
     assert run.code == 4, run
     assert "ANALYZER_PORT: Input should be greater than or equal to 1" in run.out
     assert str(other) in run.out
+
+
+def test_a_cell_shows_control_characters_escaped_on_one_line() -> None:
+    # A comment is a respondent's own text: a terminal escape in it must not reach the terminal.
+    assert output.cell("clunky\x1b[2J admin\n console\x07") == "clunky\\x1b[2J admin console\\x07"

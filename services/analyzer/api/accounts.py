@@ -30,6 +30,7 @@ from services.analyzer.schemas import (
     StakeholderView,
     WidestGap,
 )
+from services.analyzer.verbatims.sides import side_themes
 from shared.errors import ERROR_RESPONSES, ErrorBody, InvalidRequest, NotFound
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"], responses=FORBIDDEN)
@@ -145,6 +146,7 @@ async def account_view(session: AsyncSession, account: Account, snap: AccountSna
     held_unverified = await unverified.counts(session, account_id)
     split = snap.divergence
     return AccountView(
+        themes_by_side=await side_themes(session, account_id, split.high.role, split.low.role) if split else None,
         account_id=account.account_id,
         name=account.name,
         segment=account.segment,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.alerts import repository as alert_repository
 from services.analyzer.alerts import service as alert_service
@@ -12,6 +14,8 @@ from services.analyzer.assessment import Assessor
 from services.analyzer.db.models import AlertRow
 from services.analyzer.deps import FORBIDDEN, AlertsWriteKey, Limit, Offset, ReadKey, SessionDep, WriterSessionDep
 from services.analyzer.schemas import AlertChange
+from services.analyzer.verbatims.schemas import ThemesBySide
+from services.analyzer.verbatims.sides import alert_side_themes
 from shared.errors import ERROR_RESPONSES, ErrorBody
 from shared.settings import Topics
 
@@ -23,12 +27,20 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _view(row: AlertRow) -> dict[str, Any]:
+def _view(row: AlertRow, sides: Mapping[str, ThemesBySide]) -> dict[str, Any]:
     record = dict(row.record)
     record["status"] = row.status
     if row.acknowledged_at is not None and row.created_at is not None:
         record["time_to_acknowledge_s"] = (row.acknowledged_at - row.created_at).total_seconds()
+    if row.alert_id in sides:
+        # Read now from the current comments; the stored and delivered record does not carry it.
+        record["themes_by_side"] = sides[row.alert_id].model_dump(mode="json")
     return record
+
+
+async def _views(session: AsyncSession, rows: Sequence[AlertRow]) -> list[dict[str, Any]]:
+    sides = await alert_side_themes(session, rows)
+    return [_view(row, sides) for row in rows]
 
 
 @router.get("", responses=ERROR_RESPONSES, summary="Alerts, newest first")
@@ -45,7 +57,7 @@ async def list_alerts(
     rows = await alert_repository.search(
         session, status=status, account_id=account_id, type=type, limit=limit, offset=offset
     )
-    return [_view(row) for row in rows]
+    return await _views(session, rows)
 
 
 def _topics(request: Request) -> Topics:
@@ -61,7 +73,7 @@ async def acknowledge(
     row = await alert_service.change_by_hand(
         session, alert_id, action="acknowledge", by=body.by, note=body.note, topics=_topics(request), key_id=key.id
     )
-    return _view(row)
+    return (await _views(session, [row]))[0]
 
 
 @router.post("/{alert_id}/resolve", responses=RESPONSES, summary="Resolve an alert")
@@ -72,4 +84,4 @@ async def resolve(
     row = await alert_service.change_by_hand(
         session, alert_id, action="resolve", by=body.by, note=body.note, topics=_topics(request), key_id=key.id
     )
-    return _view(row)
+    return (await _views(session, [row]))[0]

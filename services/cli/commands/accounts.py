@@ -33,6 +33,11 @@ def register(commands: SubParsers, common: argparse.ArgumentParser) -> None:
     )
     list_cmd.add_argument("--limit", type=int, default=100, help="most rows (default 100)")
     list_cmd.add_argument("--offset", type=int, default=0, help="rows to skip")
+    verbatims_cmd = add_command(
+        group, "verbatims", verbatims, common, help="what each role says: themes, tone and latest comments"
+    )
+    verbatims_cmd.add_argument("account_id", metavar="ACCOUNT_ID")
+    verbatims_cmd.add_argument("--quotes", type=int, default=5, help="latest comments per role, 0 to 50 (default 5)")
 
 
 def show(ctx: Context) -> int:
@@ -108,4 +113,38 @@ def list_accounts(ctx: Context) -> int:
         ],
         empty="(no accounts)",
     )
+    return 0
+
+
+def _themes(role: dict[str, Any]) -> str:
+    return ", ".join(f"{t['theme']} {t['count']} ({t['sentiment']})" for t in role.get("themes", [])) or "none"
+
+
+def verbatims(ctx: Context) -> int:
+    """``GET /v1/accounts/{id}/verbatims``."""
+    a = ctx.args
+    body: dict[str, Any] = ctx.client("analyzer").call(
+        "GET", f"/v1/accounts/{segment(a.account_id)}/verbatims", params={"quotes": a.quotes}
+    )
+    if ctx.json:
+        output.emit_json(body)
+        return 0
+    if not body["roles"]:
+        print("(no comments)")
+    for i, role in enumerate(body["roles"]):
+        count = f"{role['comments']} comment{'' if role['comments'] == 1 else 's'}"
+        header = f"{output.cell(role['role'])} ({output.cell(role['side'])}): {count}"
+        print(("\n" if i else "") + f"{header}, {role['sentiment']} ({role['polarity']:+.2f})")
+        print(f"themes: {output.cell(_themes(role))}")
+        output.table(
+            role["quotes"],
+            [
+                output.field("AT"),
+                output.field("STAKEHOLDER", "stakeholder_id"),
+                output.field("TONE", "sentiment"),
+                output.field("THEMES"),
+                output.field("COMMENT", "text"),
+            ],
+            empty="(no quotes asked for)",
+        )
     return 0
