@@ -114,8 +114,10 @@ def role_measured(reading: RoleReading | None, policy: Policy) -> bool:
     """Whether a role's position survives the noise: confident enough to count, and precise enough."""
     if reading is None:
         return False
-    return reading.confidence >= policy.min_role_confidence and math.isfinite(reading.se) and (
-        reading.se <= policy.role_max_se
+    return (
+        reading.confidence >= policy.min_role_confidence
+        and math.isfinite(reading.se)
+        and (reading.se <= policy.role_max_se)
     )
 
 
@@ -177,7 +179,9 @@ def _heard_key(person: Person) -> float:
     return -math.inf if person.last_answer_at is None else person.last_answer_at.timestamp()
 
 
-def open_alert_targets(alerts: Iterable[tuple[str, Sequence[Mapping[str, object]]]]) -> tuple[dict[str, str], dict[str, str]]:
+def open_alert_targets(
+    alerts: Iterable[tuple[str, Sequence[Mapping[str, object]]]],
+) -> tuple[dict[str, str], dict[str, str]]:
     """From open alerts ``(type, positions)``: the people they name, and the client roles of divergence alerts.
 
     A position entry with a ``stakeholder_id`` names that person; one without names a role, which is a

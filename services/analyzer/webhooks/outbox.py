@@ -34,7 +34,7 @@ def remove_waker(wake: Callable[[], None]) -> None:
 
 
 def message_id(subscription_id: str, message_key: str) -> str:
-    """The ``webhook-id`` of one alert change (or survey request) for one subscription: the same whenever it is replayed."""
+    """The ``webhook-id`` of one alert change or survey request for one subscription, the same on every replay."""
     digest = hashlib.sha256(f"{subscription_id}\x00{message_key}".encode()).hexdigest()
     return f"msg_{digest[:40]}"
 
