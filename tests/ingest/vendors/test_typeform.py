@@ -158,7 +158,11 @@ REQUEST_ID = "req_" + "a1" * 16
 
 
 def test_the_hidden_field_request_id_is_carried_on_every_answer() -> None:
-    hidden = {"stakeholder_id": "crm-1042", "account_id": "acme", "request_id": REQUEST_ID.upper().replace("REQ", "req")}
+    hidden = {
+        "stakeholder_id": "crm-1042",
+        "account_id": "acme",
+        "request_id": REQUEST_ID.upper().replace("REQ", "req"),
+    }
     events = publishable(parse(create_typeform_payload(hidden=hidden)))
     assert events
     assert {e.request_id for e in events} == {REQUEST_ID}
