@@ -23,9 +23,9 @@ from services.analyzer.db.models import (
 )
 from services.analyzer.db.request_models import SurveyRequest
 from services.analyzer.people import service
-from services.analyzer.requests.service import RequestConfig
 from services.analyzer.people.redaction import ERASED, Needles, subject_hash
 from services.analyzer.processing import EventProcessor, RecordMeta
+from services.analyzer.requests.service import RequestConfig
 from shared.settings import Topics
 from tests.analyzer.helpers import EVERYTHING_IS_NEWS, apply_all, encode, sessions_for
 from tests.factories import create_account, create_moment, create_stakeholder, create_survey

@@ -106,8 +106,10 @@ async def test_a_renewal_moment_asks_the_right_people_once_and_announces_each_re
             ("pat", "decision_maker_unheard"),
         ]
         pat = made[1]
-        assert pat.request_id.startswith("req_") and len(pat.request_id) == 36
-        assert pat.moment == "renewal_approach" and pat.status == "pending"
+        assert pat.request_id.startswith("req_")
+        assert len(pat.request_id) == 36
+        assert pat.moment == "renewal_approach"
+        assert pat.status == "pending"
         assert [q["metric"] for q in pat.questions] == ["nps", "nps", "nps", "nps"]  # overall and three dimensions
         assert pat.expires_at - pat.created_at == timedelta(days=14)
 
