@@ -25,7 +25,6 @@ class SurveyRequestView(BaseModel):
     request_id: str
     account_id: str
     stakeholder_id: str
-    name: str | None = None
     role: str
     decision_maker: bool
     moment: str

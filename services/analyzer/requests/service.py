@@ -139,7 +139,6 @@ async def ask(
         return []
     renewal_near = _renewal_near(account.renewal_date, now, assessor.config.thresholds.renewal_window)
     questions = [q.as_dict() for q in suggest(moment, renewal_near=renewal_near, dimensions=dimensions)]
-    names = {r.stakeholder_id: r.name for r in rows}
     made = []
     for choice in choices:
         request_id = request_id_for(account_id, choice.stakeholder_id, occasion)
@@ -147,7 +146,7 @@ async def ask(
             continue  # this moment asked them already (a replay)
         row = _request_row(request_id, account_id, choice, moment, occasion, questions, now, config.expiry)
         repository.add(session, row)
-        record = request_record(row, name=names.get(choice.stakeholder_id))
+        record = request_record(row)
         ledger.enqueue(
             session,
             message_id=f"survey_request:{request_id}",
@@ -194,8 +193,12 @@ async def fulfil(
     return True
 
 
-def request_record(row: SurveyRequest, *, name: str | None = None) -> dict[str, Any]:
-    """The survey-request record of docs/api.md: on the topic, in the webhook and in the API."""
+def request_record(row: SurveyRequest) -> dict[str, Any]:
+    """The survey-request record of docs/api.md: on the topic, in the webhook and in the API.
+
+    It names the person by their stakeholder id only (no name, no e-mail): the topic's records cannot be
+    redacted by an erasure, only age out with the topic's retention.
+    """
     record: dict[str, Any] = {
         "request_id": row.request_id,
         "account_id": row.account_id,
@@ -210,8 +213,6 @@ def request_record(row: SurveyRequest, *, name: str | None = None) -> dict[str, 
         "created_at": row.created_at.isoformat(),
         "expires_at": row.expires_at.isoformat(),
     }
-    if name:
-        record["name"] = name
     if row.moment_event_id is not None:
         record["moment_event_id"] = row.moment_event_id
     if row.fulfilled_at is not None:
