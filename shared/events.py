@@ -54,6 +54,9 @@ AccountId = Annotated[str, StringConstraints(min_length=1, max_length=128, strip
 PersonId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PERSON_ID_CHARS, strip_whitespace=True)]
 Label = Annotated[str, StringConstraints(min_length=1, max_length=MAX_LABEL_CHARS, strip_whitespace=True)]
 Alias = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ALIAS_CHARS, strip_whitespace=True)]
+# The id of a survey request (docs/api.md, "Survey requests"): what the analyzer gave, ``req_`` and 32 hex digits.
+REQUEST_ID_PATTERN: Final = r"^req_[0-9a-f]{32}$"
+RequestId = Annotated[str, StringConstraints(pattern=REQUEST_ID_PATTERN)]
 
 Metric = Literal["nps", "csat", "ces", "neteasy", "rating"]
 Role = Literal[
@@ -161,6 +164,8 @@ class SurveyResponse(_EventBase):
     source: Label | None = None
     response_id: Annotated[str, StringConstraints(min_length=1, max_length=MAX_RESPONSE_ID_CHARS)] | None = None
     identity: IdentityBasis | None = None
+    # The survey request this answer fulfils (the analyzer's ``request_id``), carried round a survey tool.
+    request_id: RequestId | None = None
 
     @field_validator("account_id")
     @classmethod
@@ -272,14 +277,23 @@ class StakeholderEvent(_EventBase):
             "(a person never flagged decides as their role does by default)"
         ),
     )
+    # Whether the analyzer may ask this person for feedback (survey requests); left out or null: not
+    # changed, and a person never flagged may be asked.
+    contactable: bool | None = Field(
+        default=None,
+        description=(
+            "whether survey requests may ask this person; left out or null: not changed "
+            "(a person never flagged may be asked)"
+        ),
+    )
     aliases: list[Alias] = Field(default_factory=list, max_length=MAX_ALIASES)
 
-    @field_validator("decision_maker", mode="before")
+    @field_validator("decision_maker", "contactable", mode="before")
     @classmethod
-    def _boolean(cls, value: object) -> object:
+    def _boolean(cls, value: object, info: ValidationInfo) -> object:
         # JSON true/false only: pydantic alone would also take "yes", 1, "off", ...
         if value is not None and not isinstance(value, bool):
-            raise ValueError("decision_maker must be true, false or null")
+            raise ValueError(f"{info.field_name} must be true, false or null")
         return value
 
 

@@ -66,14 +66,17 @@ class Topics(BaseModel):
     erasures: str = "feedback.erasures.v1"
     # The data keys sealing personal data on the events topic (compacted; docs/operations.md).
     keys: str = "feedback.keys.v1"
+    # The survey requests the analyzer makes (docs/api.md, "Survey requests").
+    survey_requests: str = "feedback.survey_requests.v1"
 
     def all(self) -> list[str]:
         """Every topic the system uses."""
-        return [self.events, self.alerts, self.positions, self.dlq, self.erasures, self.keys]
+        return [self.events, self.alerts, self.positions, self.dlq, self.erasures, self.keys, self.survey_requests]
 
     def derived(self) -> list[str]:
-        """The topics the analyzer derives from the events (finite retention: a rebuild derives them again)."""
-        return [self.alerts, self.positions, self.dlq]
+        """The topics the analyzer derives (finite retention): from the events, so a rebuild derives them
+        again, and the survey requests, which are notices, not state (the database keeps the requests)."""
+        return [self.alerts, self.positions, self.dlq, self.survey_requests]
 
 
 def split_keys(value: object) -> object:

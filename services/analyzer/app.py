@@ -36,6 +36,9 @@ from services.analyzer.people import topic as erasures_topic
 from services.analyzer.processing import EventProcessor
 from services.analyzer.relay import OutboxRelay
 from services.analyzer.repository import risk_models
+from services.analyzer.requests import endpoints as request_endpoints
+from services.analyzer.requests.choosing import Policy
+from services.analyzer.requests.service import RequestConfig
 from services.analyzer.retention import prune_forever
 from services.analyzer.settings import AnalyzerSettings
 from services.analyzer.sweep import sweep_forever
@@ -83,6 +86,7 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
             time_policy=settings.time_policy,
             trusted_link_sources=settings.trust_link_parameters,
             keyring=keyring,
+            requests=request_config(settings),
         )
 
         async def consuming() -> None:
@@ -130,6 +134,7 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
                     interval_s=settings.analyzer_sweep_interval_s,
                     after_commit=relay.publish,
                     owns=consumer.owner_of_accounts,
+                    requests=request_config(settings),
                 )
                 tasks.append(_supervised(sweeping, "wall-clock sweep"))
         # Webhook deliveries also come from the API (acknowledge/resolve), so the dispatcher runs without `consume`.
@@ -204,6 +209,7 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
     app.include_router(subscriptions.router)
     app.include_router(backtest.router)
     app.include_router(people_endpoints.router)
+    app.include_router(request_endpoints.router)
     dashboard.install(app, settings)
     return app
 
@@ -218,6 +224,23 @@ async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
         return error_response(503, "unavailable", "the database is unavailable; retry later", {"Retry-After": "5"})
     log.error("unhandled error", extra={"path": request.url.path}, exc_info=exc)
     return error_response(500, "internal_error", "an unexpected error occurred; it has been logged")
+
+
+def request_config(settings: AnalyzerSettings) -> RequestConfig | None:
+    """The survey-request settings, or None when ``SURVEY_REQUESTS_ENABLED`` is false."""
+    if not settings.survey_requests_enabled:
+        return None
+    return RequestConfig(
+        policy=Policy(
+            min_interval=timedelta(seconds=settings.survey_request_min_interval_s),
+            weekly_cap=settings.survey_request_weekly_cap,
+            silent_after=timedelta(seconds=settings.survey_request_silent_after_s),
+            role_max_se=settings.survey_request_role_max_se,
+            min_role_confidence=settings.thresholds.min_role_confidence,
+        ),
+        expiry=timedelta(seconds=settings.survey_request_expiry_s),
+        cadence=timedelta(seconds=settings.survey_request_cadence_s) if settings.survey_request_cadence_s > 0 else None,
+    )
 
 
 def model_config(settings: AnalyzerSettings, risk: RiskModel = DEFAULT_RISK_MODEL) -> ModelConfig:

@@ -31,6 +31,7 @@ from services.analyzer.people.guard import erased_among
 from services.analyzer.people.repository import hold_against_erasure
 from services.analyzer.repository import directory, identities, ledger, positions, responses, unverified
 from services.analyzer.repository.batch import read_batch
+from services.analyzer.requests import service as survey_requests
 from shared.event_time import TimePolicy
 from shared.events import AccountEvent, Event, JourneyMoment, StakeholderEvent, SurveyResponse, decode_event
 from shared.personal import SealError, sealed_key_id, split_sealed, unseal
@@ -78,6 +79,7 @@ class EventProcessor:
         time_policy: TimePolicy | None = None,
         trusted_link_sources: Iterable[str] = (),
         keyring: KeyRing | None = None,
+        requests: survey_requests.RequestConfig | None = None,
     ) -> None:
         self.topics = topics
         self.assessor = Assessor(model or ModelConfig(DEFAULT_HALF_LIFE, DEFAULT_THRESHOLDS), topics)
@@ -85,6 +87,8 @@ class EventProcessor:
         # Vendors whose survey-link parameters the supplier trusts (TRUST_LINK_PARAMETERS).
         self.trusted_link_sources = frozenset(trusted_link_sources)
         self.keyring = keyring
+        # Survey requests at journey moments (None: no one is asked; answers still fulfil requests).
+        self.requests = requests
 
     def decode(self, raw: bytes) -> Event | Shredded:
         """Parse a record (opening its sealed personal data) and check its event time.
@@ -221,6 +225,9 @@ class EventProcessor:
         await session.flush()
         await responses.write_new(session)
         await self.assessor.finish(session)
+        if self.requests is not None:
+            # Whom to ask at the batch's journey moments, read from the evaluated accounts.
+            await survey_requests.after_batch(session, self.assessor, self.requests)
         self.assessor.write_back(session)
         # Where the state now stops, in the same transaction (repository/positions.py).
         await positions.advance(session, positions.newest((m.topic, m.partition, m.offset) for _, m in records))
@@ -314,6 +321,15 @@ class EventProcessor:
         )
         responses.add(session, row)
         await self.assessor.fold(session, row=row, held=held, event_id=event.event_id)
+        if event.request_id is not None:
+            await survey_requests.fulfil(
+                session,
+                request_id=event.request_id,
+                account_id=who.account_id,
+                stakeholder_id=who.stakeholder_id,
+                answered_at=event.occurred_at,
+                event_id=event.event_id,
+            )
 
     async def _attribute_waiting(self, session: AsyncSession, named: list[str]) -> None:
         """Attribute the answers that waited for any identity a directory event just named."""
@@ -330,6 +346,13 @@ class EventProcessor:
         await self.assessor.note_moment(session, event.account_id, event.moment, event.occurred_at, event.event_id)
         if event.stakeholder_id is not None:
             await directory.ensure_stakeholder(session, event.account_id, event.stakeholder_id, event.occurred_at)
+        if self.requests is not None:
+            survey_requests.note_moment(
+                session,
+                survey_requests.NotedMoment(
+                    event.account_id, event.moment, event.event_id, event.occurred_at, event.stakeholder_id
+                ),
+            )
         responses.add_moment(
             session,
             JourneyMomentRow(
@@ -369,6 +392,7 @@ class EventProcessor:
             "side": event.side,
             "influence": event.influence,
             "decision_maker": event.decision_maker,
+            "contactable": event.contactable,
         }
         if set(directory.apply_fields(person, fields, version)) & MODEL_FIELDS:
             # Who a person is holds for all time: every evaluation already made reads it again.

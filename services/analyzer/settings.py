@@ -62,6 +62,18 @@ class AnalyzerSettings(ServiceSettings):
     # recorded and published with "news": false, not delivered to webhooks (docs/model.md, "Backfills").
     alert_news_horizon_s: float = Field(default=3 * 86_400.0, ge=0)
 
+    # Survey requests (docs/model.md, "Survey requests: whom to ask"): at every journey moment, and on a
+    # cadence through the wall-clock sweep, the analyzer chooses whom in an account to ask now.
+    survey_requests_enabled: bool = True
+    survey_request_min_interval_s: float = Field(default=30 * 86_400.0, ge=0)  # between two asks of one person
+    survey_request_weekly_cap: int = Field(default=5, ge=0, le=10_000)  # requests per account in any 7 days
+    survey_request_expiry_s: float = Field(default=14 * 86_400.0, gt=0)  # how long a request waits for its answer
+    # A decision maker unheard for longer than this is asked (and counts as not heard in coverage).
+    survey_request_silent_after_s: float = Field(default=90 * 86_400.0, gt=0)
+    # A client role whose position has a larger standard error (on -1 ... +1) does not survive the noise.
+    survey_request_role_max_se: float = Field(default=0.35, gt=0, le=2)
+    survey_request_cadence_s: float = Field(default=30 * 86_400.0, ge=0)  # rounds outside moments; 0: none
+
     # Outbound webhooks (docs/webhooks.md). The retry schedule is the wait before each retry, in seconds,
     # e.g. WEBHOOK_RETRY_SCHEDULE_S=5,60,300; its default spans about three days over 12 attempts.
     webhook_allow_private_targets: bool = False

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.analyzer.assessment import Assessor
 from services.analyzer.repository import directory, ledger
+from services.analyzer.requests import service as survey_requests
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +29,10 @@ async def sweep_once(
     now: datetime | None = None,
     after_commit: Callable[[Sequence[str]], Awaitable[object]] | None = None,
     owns: Callable[[str], bool] | None = None,
+    requests: survey_requests.RequestConfig | None = None,
 ) -> int:
     """Assess every account as of ``now`` (only those ``owns`` accepts, if given); return how many
-    alert changes were recorded."""
+    alert changes were recorded. With ``requests``, also expire overdue survey requests and ask on cadence."""
     now = now or datetime.now(UTC)
     async with sessions() as session:
         account_ids = await directory.modelled_account_ids(session)
@@ -41,6 +43,9 @@ async def sweep_once(
         async with sessions() as session, session.begin():
             changes = await assessor.sweep(session, account_id, now=now)
             changed += len(changes)
+            if requests is not None:
+                await session.flush()
+                await survey_requests.sweep_account(session, assessor, requests, account_id, now=now)
             await session.flush()
             outbox = ledger.enqueued(session)
         if after_commit is not None and outbox:
@@ -55,6 +60,7 @@ async def sweep_forever(
     interval_s: float,
     after_commit: Callable[[Sequence[str]], Awaitable[object]],
     owns: Callable[[], Callable[[str], bool] | None] | None = None,
+    requests: survey_requests.RequestConfig | None = None,
 ) -> None:
     """Sweep every ``interval_s`` seconds; errors are logged and the next sweep tries again.
 
@@ -68,7 +74,7 @@ async def sweep_forever(
             mine = owns() if owns is not None else (lambda _: True)
             if mine is None:
                 continue
-            changed = await sweep_once(sessions, assessor, after_commit=after_commit, owns=mine)
+            changed = await sweep_once(sessions, assessor, after_commit=after_commit, owns=mine, requests=requests)
             log.info("sweep done", extra={"alert_changes": changed})
         except Exception:
             log.exception("sweep failed; retrying at the next interval")

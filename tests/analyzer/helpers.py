@@ -14,6 +14,7 @@ from services.analyzer.assessment import ModelConfig
 from services.analyzer.db.engine import create_engine, create_sessionmaker
 from services.analyzer.model import DEFAULT_HALF_LIFE, DEFAULT_THRESHOLDS
 from services.analyzer.processing import EventProcessor, RecordMeta
+from services.analyzer.requests.service import RequestConfig
 from shared.events import EVENT_ADAPTER, assign_event_id, encode_event
 from shared.settings import Topics
 
@@ -47,9 +48,13 @@ async def apply_all(
     topics: Topics | None = None,
     model: ModelConfig = EVERYTHING_IS_NEWS,
     trusted_link_sources: Sequence[str] = (),
+    requests: RequestConfig | None = None,
 ) -> list[str]:
-    """Apply events in one transaction, as one consumer batch would; return the outcomes."""
-    processor = EventProcessor(topics or Topics(), model, trusted_link_sources=trusted_link_sources)
+    """Apply events in one transaction, as one consumer batch would; return the outcomes.
+
+    ``requests``: make survey requests at journey moments with these settings (None: none are made).
+    """
+    processor = EventProcessor(topics or Topics(), model, trusted_link_sources=trusted_link_sources, requests=requests)
     outcomes = []
     async with sessions() as session, session.begin():
         records = [

@@ -21,9 +21,11 @@ from services.analyzer.db.models import (
     ProcessedEvent,
     Stakeholder,
 )
+from services.analyzer.db.request_models import SurveyRequest
 from services.analyzer.people import service
 from services.analyzer.people.redaction import ERASED, Needles, subject_hash
 from services.analyzer.processing import EventProcessor, RecordMeta
+from services.analyzer.requests.service import RequestConfig
 from shared.settings import Topics
 from tests.analyzer.helpers import EVERYTHING_IS_NEWS, apply_all, encode, sessions_for
 from tests.factories import create_account, create_moment, create_stakeholder, create_survey
@@ -83,6 +85,12 @@ async def erase(
 async def test_an_erased_person_leaves_every_table_and_their_account_is_recomputed(database_url: str) -> None:
     async with sessions_for(database_url) as sessions:
         await apply_all(sessions, story())
+        # A later moment about her makes a survey request naming her (its outbox record carries her name).
+        support = create_moment(moment="support_close", stakeholder_id="zq-771", occurred_at="2026-07-01T09:00:00Z")
+        await apply_all(sessions, [support], requests=RequestConfig())
+        async with sessions() as session:
+            asked = set(await session.scalars(select(SurveyRequest.stakeholder_id)))
+        assert "zq-771" in asked
         before = await database_text(database_url)
         assert found(before) == list(TRACES), "the story leaves the person's traces to erase"
 
@@ -96,8 +104,9 @@ async def test_an_erased_person_leaves_every_table_and_their_account_is_recomput
         assert report.counts["people"] == 1
         assert report.counts["answers"] == 9
         assert report.counts["aliases"] == 2
-        assert report.counts["moments"] == 1
+        assert report.counts["moments"] == 2
         assert report.counts["unverified"] == 1
+        assert report.counts["survey_requests"] == 1
         assert report.counts["keys_destroyed"] == 0  # no key ring here
         async with sessions() as session:
             left = set(await session.scalars(select(Stakeholder.stakeholder_id)))

@@ -14,6 +14,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from tests.factories import (
     PERSONAL_DATA_KEY,
     auth,
     create_account,
+    create_moment,
     create_stakeholder,
     create_survey,
 )
@@ -206,6 +208,38 @@ async def test_an_alert_is_listed_acknowledged_and_resolved(stack: Stack) -> Non
     assert again.code == 1, again
     assert "analyzer answered 409 conflict" in again.err
     assert "already resolved" in again.err
+
+
+async def test_survey_requests_are_listed_and_the_coverage_shown(stack: Stack) -> None:
+    account = account_id()
+    now = datetime.now(UTC).replace(microsecond=0)
+    await post_events(
+        stack,
+        [
+            create_account(account_id=account, name="Ask Corp", occurred_at="2026-05-01T09:00:00Z"),
+            create_stakeholder(account_id=account, stakeholder_id=f"{account}-cfo", role="finance"),
+            create_stakeholder(account_id=account, stakeholder_id=f"{account}-opt", role="legal", contactable=False),
+            create_moment(account_id=account, moment="qbr", occurred_at=now.isoformat().replace("+00:00", "Z")),
+        ],
+    )
+    rows = await stack.eventually(
+        "requests", "list", "--account", account, until=lambda v: len(v) == 1, what="the survey request"
+    )
+    assert rows[0]["stakeholder_id"] == f"{account}-cfo"
+    assert rows[0]["reason"] == "decision_maker_unheard"
+
+    table = stack.run("requests", "list", "--account", account, "--status", "pending")
+    assert table.code == 0, table
+    assert table.out.splitlines()[0].split()[:3] == ["REQUEST", "ACCOUNT", "STAKEHOLDER"]
+    assert rows[0]["request_id"] in table.out
+
+    shown = stack.run("requests", "coverage", account)
+    assert shown.code == 0, shown
+    assert "0 of 1" in shown.out  # decision makers heard
+    assert "qbr" in shown.out
+    missing = stack.run("requests", "coverage", "no-such-account")
+    assert missing.code == 1, missing
+    assert "404" in missing.err
 
 
 async def test_webhook_subscriptions_are_created_listed_rotated_and_deleted(stack: Stack) -> None:

@@ -40,6 +40,7 @@ def service_env(bootstrap: str, topics: Topics, **extra: str) -> dict[str, str]:
         "TOPICS__DLQ": topics.dlq,
         "TOPICS__ERASURES": topics.erasures,
         "TOPICS__KEYS": topics.keys,
+        "TOPICS__SURVEY_REQUESTS": topics.survey_requests,
         "PERSONAL_DATA_KEY": PERSONAL_DATA_KEY,
         "INGEST_API_KEYS": INGEST_KEY,
         "ANALYZER_API_KEYS": ANALYZER_KEY,

@@ -33,6 +33,7 @@ def unique_topics() -> Topics:
         dlq=f"t{tag}.dlq",
         erasures=f"t{tag}.erasures",
         keys=f"t{tag}.keys",
+        survey_requests=f"t{tag}.survey_requests",
     )
 
 

@@ -40,6 +40,8 @@ def errors_of(body: dict[str, Any]) -> list[tuple[str, str]]:
         create_stakeholder(role="it", decision_maker=True),
         create_stakeholder(role="finance", decision_maker=False),
         create_stakeholder(decision_maker=None),
+        create_stakeholder(contactable=False),
+        create_survey(request_id="req_" + "0123456789abcdef" * 2),
     ],
 )
 def test_valid_events_parse_and_round_trip(body: dict[str, Any]) -> None:
@@ -71,6 +73,9 @@ def test_valid_events_parse_and_round_trip(body: dict[str, Any]) -> None:
         (create_stakeholder(influence=0), "influence", "greater than 0"),
         (create_stakeholder(decision_maker="yes"), "decision_maker", "true, false or null"),
         (create_stakeholder(decision_maker=1), "decision_maker", "true, false or null"),
+        (create_stakeholder(contactable="no"), "contactable", "contactable must be true, false or null"),
+        (create_survey(request_id="req_123"), "request_id", "should match pattern"),
+        (create_survey(request_id=42), "request_id", "valid string"),
         (create_account(renewal_date="soon"), "renewal_date", "valid date"),
     ],
 )

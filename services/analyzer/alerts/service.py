@@ -164,7 +164,7 @@ async def announce(
         await enqueue_deliveries(
             session,
             event_type=_event_type(row.notified, state),
-            alert=row.record,
+            data=row.record,
             account_id=row.account_id,
             segment=segment,
             message_key=message_key,
@@ -210,7 +210,7 @@ async def deliver_backfilled(
         await enqueue_deliveries(
             session,
             event_type="alert.opened",
-            alert=record,
+            data=record,
             account_id=row.account_id,
             segment=account.segment if account else None,
             message_key=message_key,
@@ -268,7 +268,7 @@ async def publish_alert_change(
     await enqueue_deliveries(
         session,
         event_type=event_type,
-        alert=row.record,
+        data=row.record,
         account_id=row.account_id,
         segment=segment,
         message_key=message_key,

@@ -70,6 +70,8 @@ class Stakeholder(Base):
     influence: Mapped[float] = mapped_column(Float, default=1.0)
     # Whether the person decides the renewal; None: as their role does by default.
     decision_maker: Mapped[bool | None] = mapped_column(Boolean)
+    # Whether survey requests may ask the person; None: never said, so they may.
+    contactable: Mapped[bool | None] = mapped_column(Boolean)
     field_versions: Mapped[dict[str, Any]] = mapped_column(default=dict)
     first_seen_at: Mapped[datetime]
 
@@ -311,4 +313,4 @@ class ErasureSubject(Base):
     erased_at: Mapped[datetime]
 
 
-from services.analyzer.db import change_models, webhook_models  # noqa: E402,F401
+from services.analyzer.db import change_models, request_models, webhook_models  # noqa: E402,F401

@@ -24,6 +24,7 @@ from services.analyzer.db.models import (
     UnattributedIdentity,
     UnverifiedAnswer,
 )
+from services.analyzer.db.request_models import SurveyRequest
 from services.analyzer.db.webhook_models import Delivery
 from services.analyzer.people.redaction import Needles, normalise, subject_hash
 
@@ -101,9 +102,9 @@ async def traces_of(session: AsyncSession, people: Sequence[Person], identifier:
 
 
 async def delete_people(session: AsyncSession, people: Sequence[Person]) -> dict[str, int]:
-    """Delete the people's directory entries, aliases and answers; detach them from journey moments."""
+    """Delete the people's directory entries, aliases, answers and survey requests; detach them from journey moments."""
     if not people:
-        return {"people": 0, "answers": 0, "aliases": 0, "moments": 0}
+        return {"people": 0, "answers": 0, "aliases": 0, "moments": 0, "survey_requests": 0}
     answers = await session.execute(
         delete(Response).where(tuple_(Response.account_id, Response.stakeholder_id).in_(people))
     )
@@ -115,6 +116,9 @@ async def delete_people(session: AsyncSession, people: Sequence[Person]) -> dict
         .where(tuple_(JourneyMomentRow.account_id, JourneyMomentRow.stakeholder_id).in_(people))
         .values(stakeholder_id=None)
     )
+    requests = await session.execute(
+        delete(SurveyRequest).where(tuple_(SurveyRequest.account_id, SurveyRequest.stakeholder_id).in_(people))
+    )
     gone = await session.execute(
         delete(Stakeholder).where(tuple_(Stakeholder.account_id, Stakeholder.stakeholder_id).in_(people))
     )
@@ -123,6 +127,7 @@ async def delete_people(session: AsyncSession, people: Sequence[Person]) -> dict
         "answers": _count(answers),
         "aliases": _count(aliases),
         "moments": _count(moments),
+        "survey_requests": _count(requests),
     }
 
 

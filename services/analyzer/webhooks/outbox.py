@@ -1,4 +1,5 @@
-"""The webhook outbox: deliveries are written in the transaction that changes the alert they report."""
+"""The webhook outbox: deliveries are written in the transaction that changes what they report (an alert, a
+survey request)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from services.analyzer.db.webhook_models import Delivery, Subscription
 from services.analyzer.webhooks import repository
 
-EVENT_TYPES = ("alert.opened", "alert.updated", "alert.acknowledged", "alert.resolved")
+EVENT_TYPES = ("alert.opened", "alert.updated", "alert.acknowledged", "alert.resolved", "survey.requested")
 _WAKE_KEY = "webhook_wake_after_commit"
 # Dispatchers of this process, woken after a commit that queued deliveries (polling covers other processes).
 _wakers: set[Callable[[], None]] = set()
@@ -33,7 +34,7 @@ def remove_waker(wake: Callable[[], None]) -> None:
 
 
 def message_id(subscription_id: str, message_key: str) -> str:
-    """The ``webhook-id`` of one alert change for one subscription: the same whenever the change is replayed."""
+    """The ``webhook-id`` of one alert change or survey request for one subscription, the same on every replay."""
     digest = hashlib.sha256(f"{subscription_id}\x00{message_key}".encode()).hexdigest()
     return f"msg_{digest[:40]}"
 
@@ -46,9 +47,9 @@ def _json_default(value: object) -> str:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def message_body(event_type: str, alert: dict[str, Any], *, now: datetime) -> str:
+def message_body(event_type: str, data: dict[str, Any], *, now: datetime) -> str:
     """The Standard Webhooks body ``{type, timestamp, data}``, as the exact text every attempt sends."""
-    body = {"type": event_type, "timestamp": _json_default(now), "data": alert}
+    body = {"type": event_type, "timestamp": _json_default(now), "data": data}
     return json.dumps(body, separators=(",", ":"), default=_json_default)
 
 
@@ -65,7 +66,7 @@ async def enqueue_deliveries(
     session: AsyncSession,
     *,
     event_type: str,
-    alert: dict[str, Any],
+    data: dict[str, Any],
     account_id: str,
     segment: str | None,
     message_key: str,
@@ -83,7 +84,7 @@ async def enqueue_deliveries(
     wanted = {message_id(sub.id, message_key): sub for sub in subscriptions}
     existing = await repository.existing_msg_ids(session, list(wanted))
     now = datetime.now(UTC)
-    body = message_body(event_type, alert, now=now)
+    body = message_body(event_type, data, now=now)
     created = 0
     for msg_id, sub in wanted.items():
         if msg_id in existing:

@@ -6,7 +6,18 @@ entry in ``GROUPS``; the parser, ``--help`` and the exit codes come with it.
 
 from __future__ import annotations
 
-from services.cli.commands import accounts, alerts, config, contacts, links, people, rebuild, risk, subscriptions
+from services.cli.commands import (
+    accounts,
+    alerts,
+    config,
+    contacts,
+    links,
+    people,
+    rebuild,
+    requests,
+    risk,
+    subscriptions,
+)
 from services.cli.commands.base import CommandGroup
 
 GROUPS: tuple[CommandGroup, ...] = (
@@ -16,6 +27,7 @@ GROUPS: tuple[CommandGroup, ...] = (
     contacts,
     links,
     people,
+    requests,
     rebuild,
     risk,
     config,

@@ -14,7 +14,9 @@ from services.cli.errors import UsageError
 
 NAME = "webhooks"
 HELP = "manage webhook subscriptions: list, show, create, delete, rotate-secret (analyzer)"
-EVENT_TYPES = ["alert.opened", "alert.updated", "alert.acknowledged", "alert.resolved"]
+ALERT_EVENT_TYPES = ["alert.opened", "alert.updated", "alert.acknowledged", "alert.resolved"]
+# Without --events a subscription gets the alert changes; survey requests are asked for by name.
+EVENT_TYPES = [*ALERT_EVENT_TYPES, "survey.requested"]
 COLUMNS = [
     output.field("ID"),
     output.field("STATUS"),
@@ -45,7 +47,7 @@ def register(commands: SubParsers, common: argparse.ArgumentParser) -> None:
         dest="events",
         action="append",
         choices=EVENT_TYPES,
-        help="an event type to send (repeatable; default: all four)",
+        help="an event type to send (repeatable; default: the four alert events)",
     )
     create_cmd.add_argument("--account", dest="accounts", action="append", help="only this account (repeatable)")
     create_cmd.add_argument("--segment", dest="segments", action="append", help="only this segment (repeatable)")
@@ -110,7 +112,7 @@ def create(ctx: Context) -> int:
     a = ctx.args
     body = {
         "url": a.url,
-        "event_types": list(dict.fromkeys(a.events or EVENT_TYPES)),
+        "event_types": list(dict.fromkeys(a.events or ALERT_EVENT_TYPES)),
         "account_ids": a.accounts,
         "segments": a.segments,
         "description": a.description,

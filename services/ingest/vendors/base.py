@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
+import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from typing import Any, Final, Protocol
 from pydantic import ValidationError
 
 from shared.event_time import calendar_error
-from shared.events import Identities, IdentityBasis, Metric, Scale, SurveyResponse
+from shared.events import REQUEST_ID_PATTERN, Identities, IdentityBasis, Metric, Scale, SurveyResponse
 from shared.json_body import JsonBodyError, load_json
 from shared.limits import (
     MAX_ACCOUNT_ID_CHARS,
@@ -301,6 +302,7 @@ def make_event(
     scale: Scale | None = None,
     comment: str | None = None,
     dimension: str | None = None,
+    request_id: str | None = None,
 ) -> SurveyResponse:
     """A validated ``survey_response``; ``UnusableAnswerError`` when it names no account or person, or is off-scale."""
     require_identified(respondent)
@@ -323,11 +325,22 @@ def make_event(
             comment=(comment or "").strip()[:MAX_COMMENT_CHARS] or None,
             dimension=label or None,
             identity=identity,
+            request_id=survey_request_id(request_id),
         )
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "event"
         raise UnusableAnswerError(f"{where}: {first['msg']}") from exc
+
+
+def survey_request_id(value: str | None) -> str | None:
+    """The survey request id a vendor carried round (a hidden field, a property), or None when it is not one.
+
+    A value that is not a request id the analyzer gave (``req_`` and 32 hex digits) is dropped rather than
+    refusing the answer: the answer counts either way, only no request is fulfilled.
+    """
+    candidate = (value or "").strip().lower()
+    return candidate if re.fullmatch(REQUEST_ID_PATTERN, candidate) else None
 
 
 def require_identified(respondent: Respondent) -> None:

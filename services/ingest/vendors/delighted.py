@@ -36,6 +36,7 @@ from shared.events import Metric, Scale
 SIGNATURE_HEADER: Final = "x-delighted-webhook-signature"
 DEFAULT_ACCOUNT_PROPERTY: Final = "Account ID"
 DEFAULT_CES_POINTS: Final = 7
+REQUEST_ID_PROPERTY: Final = "Request ID"  # the person property carrying a survey request's id
 # Person properties that carry the signed link (docs/vendors/delighted.md, "Who answered").
 LINK_TOKEN_PROPERTY: Final = "Link Token"  # noqa: S105 - a property name, not a credential
 STAKEHOLDER_PROPERTY: Final = "Stakeholder ID"
@@ -111,6 +112,7 @@ class DelightedAdapter:
                 respondent=link.respondent,
                 identity=link.basis,
                 comment=text(data.get("comment")),
+                request_id=self._request_id(data),
             )
         except UnusableAnswerError as exc:
             return VendorResult.nothing(f"survey response {answer_id}: {exc.reason}")
@@ -128,6 +130,12 @@ class DelightedAdapter:
         if survey_type in {"5star", "smileys"}:
             return "rating", _FIVE_POINT_RATING
         return None
+
+    @staticmethod
+    def _request_id(data: JsonObject) -> str | None:
+        """The survey request's id, from the person property ``Request ID`` (docs/vendors/delighted.md)."""
+        properties = member(data, "person_properties", path="event_data.person_properties")
+        return text(properties.get(REQUEST_ID_PROPERTY))
 
     def _link(self, data: JsonObject) -> LinkIdentity:
         person = member(data, "person", path="event_data.person")

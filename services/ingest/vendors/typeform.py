@@ -38,6 +38,7 @@ from services.ingest.vendors.links import LINK_TOKEN_FIELD, NO_LINK_SECRET, Link
 from shared.events import Metric, Scale
 
 SIGNATURE_HEADER: Final = "typeform-signature"
+REQUEST_ID_FIELD: Final = "request_id"  # the hidden field carrying a survey request's id
 _SCORED_TYPES: Final = frozenset({"nps", "opinion_scale", "rating"})
 
 
@@ -130,6 +131,8 @@ class TypeformAdapter:
                         identity=link.basis,
                         comment="\n\n".join(comments),
                         dimension=answer.ref,
+                        # The survey request the link was sent for (hidden field ``request_id``).
+                        request_id=text(hidden.get(REQUEST_ID_FIELD)),
                     ),
                 )
             except UnusableAnswerError as exc:

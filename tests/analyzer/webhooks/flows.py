@@ -84,7 +84,7 @@ async def alert_change(
         return await enqueue_deliveries(
             session,
             event_type=event_type,
-            alert=create_alert(alert_id=alert_id, account_id=account_id),
+            data=create_alert(alert_id=alert_id, account_id=account_id),
             account_id=account_id,
             segment=segment,
             message_key=f"{alert_id}:{seq}",

@@ -158,3 +158,20 @@ def test_a_survey_response_without_its_structure_is_a_payload_error(mutate: Any,
     body = encode(payload)
     with pytest.raises(PayloadError, match=message):
         ADAPTER.parse(body, delighted_headers(body))
+
+
+REQUEST_ID = "req_" + "0f" * 16
+
+
+def test_the_request_id_person_property_is_carried() -> None:
+    properties = {"Account ID": "acme", "Request ID": f" {REQUEST_ID} "}
+    event = parse_one(create_delighted_payload(person_properties=properties))
+    assert event.request_id == REQUEST_ID
+
+
+@pytest.mark.parametrize("value", [None, 42, "", "req_short", "req_" + "Z" * 32])
+def test_a_request_id_property_that_is_not_one_is_dropped_and_the_answer_kept(value: object) -> None:
+    properties = {"Account ID": "acme", "Request ID": value}
+    event = parse_one(create_delighted_payload(person_properties=properties))
+    assert event.request_id is None
+    assert event.score == 9

@@ -152,3 +152,25 @@ def test_lone_surrogates_in_text_are_replaced_not_fatal() -> None:
     events = publishable(parse(payload))
     assert events
     assert all(event.comment == "broken ? text" for event in events)
+
+
+REQUEST_ID = "req_" + "a1" * 16
+
+
+def test_the_hidden_field_request_id_is_carried_on_every_answer() -> None:
+    hidden = {
+        "stakeholder_id": "crm-1042",
+        "account_id": "acme",
+        "request_id": REQUEST_ID.upper().replace("REQ", "req"),
+    }
+    events = publishable(parse(create_typeform_payload(hidden=hidden)))
+    assert events
+    assert {e.request_id for e in events} == {REQUEST_ID}
+
+
+@pytest.mark.parametrize("value", ["", "   ", "req_123", "not-a-request", "req_" + "g" * 32, "x" * 300])
+def test_a_hidden_request_id_that_is_not_one_is_dropped_and_the_answer_kept(value: str) -> None:
+    hidden = {"stakeholder_id": "crm-1042", "account_id": "acme", "request_id": value}
+    events = publishable(parse(create_typeform_payload(hidden=hidden)))
+    assert events
+    assert {e.request_id for e in events} == {None}
