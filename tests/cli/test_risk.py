@@ -19,8 +19,14 @@ from services.analyzer.risk_command import load_active
 from services.analyzer.settings import AnalyzerSettings
 from tests.analyzer.helpers import apply_all, sessions_for
 from tests.cli.helpers import feedback
+from tests.factories import PERSONAL_DATA_KEY
 
 END = date(2026, 11, 30)
+
+
+def service_env(database_url: str) -> dict[str, str]:
+    """What an operator's shell holds where the analyzer runs (production: the key-encryption key too)."""
+    return {"DATABASE_URL": database_url, "PERSONAL_DATA_KEY": PERSONAL_DATA_KEY}
 
 
 def portfolio_into(url: str, *, accounts: int, seed: int = 5) -> None:
@@ -42,7 +48,7 @@ async def stored(url: str) -> list[RiskModelRow]:
 
 def test_fit_stores_a_versioned_model_that_the_analyzer_then_uses(database_url: str, tmp_path: Path) -> None:
     portfolio_into(database_url, accounts=60)
-    env = {"DATABASE_URL": database_url}
+    env = service_env(database_url)
 
     dry = feedback("--json", "risk", "fit", "--dry-run", env=env, cwd=tmp_path)
     assert dry.code == 0, dry
@@ -53,7 +59,9 @@ def test_fit_stores_a_versioned_model_that_the_analyzer_then_uses(database_url: 
     assert set(report["model"]["coefficients"]) == set(FACTORS)
     assert report["validation"]["trained_on"] + report["validation"]["tested_on"] == 60
     assert asyncio.run(stored(database_url)) == []
-    assert asyncio.run(load_active(AnalyzerSettings(database_url=database_url))) == DEFAULT_RISK_MODEL
+    assert (
+        asyncio.run(load_active(AnalyzerSettings(database_url=database_url, environment="test"))) == DEFAULT_RISK_MODEL
+    )
 
     # --force: on 60 renewals the fit may validate no better than the defaults (it is refused then).
     fitted = feedback("--json", "risk", "fit", "--force", env=env, cwd=tmp_path)
@@ -61,7 +69,7 @@ def test_fit_stores_a_versioned_model_that_the_analyzer_then_uses(database_url: 
     version = fitted.json()["model"]["version"]
     rows = asyncio.run(stored(database_url))
     assert [(row.version, row.active, row.renewals) for row in rows] == [(version, True, 60)]
-    in_use = asyncio.run(load_active(AnalyzerSettings(database_url=database_url)))
+    in_use = asyncio.run(load_active(AnalyzerSettings(database_url=database_url, environment="test")))
     assert in_use.version == version
     assert in_use.coefficients == rows[0].coefficients
 
@@ -81,13 +89,15 @@ def test_fit_stores_a_versioned_model_that_the_analyzer_then_uses(database_url: 
     reset = feedback("--json", "risk", "reset", env=env, cwd=tmp_path)
     assert reset.code == 0, reset
     assert reset.json() == {"deactivated": 1}
-    assert asyncio.run(load_active(AnalyzerSettings(database_url=database_url))) == DEFAULT_RISK_MODEL
+    assert (
+        asyncio.run(load_active(AnalyzerSettings(database_url=database_url, environment="test"))) == DEFAULT_RISK_MODEL
+    )
     assert [row.active for row in asyncio.run(stored(database_url))] == [False]  # kept, no longer in use
 
 
 def test_too_few_renewals_is_refused_with_the_counts(sqlite_url: str, tmp_path: Path) -> None:
     portfolio_into(sqlite_url, accounts=12)
-    run = feedback("risk", "fit", env={"DATABASE_URL": sqlite_url}, cwd=tmp_path)
+    run = feedback("risk", "fit", env=service_env(sqlite_url), cwd=tmp_path)
     assert run.code == 1, run
     assert "cannot fit the risk model: 12 renewals with a known outcome" in run.err
     assert "a fit needs at least 30" in run.err
@@ -95,6 +105,6 @@ def test_too_few_renewals_is_refused_with_the_counts(sqlite_url: str, tmp_path: 
 
 
 def test_a_negative_penalty_is_a_usage_error(sqlite_url: str, tmp_path: Path) -> None:
-    run = feedback("risk", "fit", "--l2", "-1", env={"DATABASE_URL": sqlite_url}, cwd=tmp_path)
+    run = feedback("risk", "fit", "--l2", "-1", env=service_env(sqlite_url), cwd=tmp_path)
     assert run.code == 2, run
     assert "--l2 must not be negative" in run.err
