@@ -118,7 +118,8 @@ async def test_openapi_documents_the_403_of_every_route() -> None:
     paths = app.openapi()["paths"]
     for _, method, path, _ in ROUTES:
         template = path.replace("acme", "{account_id}").replace("al_x", "{alert_id}")
-        template = template.replace("sub_x", "{subscription_id}").replace("plan_x", "{plan_id}").replace("/1/", "/{delivery_id}/")
+        template = template.replace("sub_x", "{subscription_id}").replace("/1/", "/{delivery_id}/")
+        template = template.replace("plan_x", "{plan_id}")
         template = template.replace("nobody@example.com", "{stakeholder_id}")
         assert "403" in paths[template][method.lower()]["responses"], (method, template)
 

@@ -223,7 +223,8 @@ async def test_a_plan_needs_an_open_alert_and_an_abandoned_plan_completes_withou
     async with api(database_url) as client:
         [alert] = (await client.get("/v1/alerts", params={"type": "stakeholder_divergence"})).json()
         plan = (await client.post(f"/v1/alerts/{alert['alert_id']}/plan", json={"owner": "Sam"})).json()
-        assert plan["due_date"] is None and plan["steps"] == []
+        assert plan["due_date"] is None
+        assert plan["steps"] == []
         dropped = await client.patch(f"/v1/plans/{plan['plan_id']}", json={"status": "abandoned"})
         assert dropped.status_code == 200
         # Another plan may follow an abandoned one; a resolved alert takes none.
