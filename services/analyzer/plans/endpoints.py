@@ -12,7 +12,7 @@ from services.analyzer.assessment import Assessor
 from services.analyzer.db.plan_models import ActionPlan
 from services.analyzer.deps import FORBIDDEN, AlertsWriteKey, Limit, Offset, ReadKey, SessionDep, WriterSessionDep
 from services.analyzer.plans import repository, service
-from services.analyzer.plans.gap import GapReading
+from services.analyzer.plans.gap import GapReading, summary
 from services.analyzer.plans.lifecycle import PlanStatus
 from services.analyzer.plans.schemas import GapView, NoteCreate, OutcomeView, PlanChange, PlanCreate, PlanView
 from services.analyzer.requests.service import RequestConfig
@@ -48,6 +48,7 @@ async def plan_views(session: AsyncSession, assessor: Assessor, plans: list[Acti
             follow_up_requests=found.follow_up_requests,
             follow_up_fulfilled=found.follow_up_fulfilled,
             answered_roles=found.answered_roles,
+            summary=summary(found.before, found.after, comparison, plan.status),
         )
         record = service.plan_record(plan, notes.get(plan.plan_id, []))
         views.append(PlanView.model_validate({**record, "outcome": outcome}))

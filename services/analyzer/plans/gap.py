@@ -94,3 +94,22 @@ def compare(before: GapReading, after: GapReading, *, z: float, clear: float) ->
     narrowed = change_se is not None and -change - z * change_se > 0.0
     after_lower = after.lower if after.lower is not None else after.gap
     return Comparison(change=change, change_se=change_se, narrowed=narrowed, closed=after_lower < clear)
+
+
+def _figure(reading: GapReading) -> str:
+    noise = "" if reading.se is None else f" (±{reading.se:.2f})"
+    return f"{reading.gap:.2f}{noise}"
+
+
+def summary(before: GapReading | None, after: GapReading | None, comparison: Comparison | None, status: str) -> str:
+    """E.g. "procurement-it gap 1.80 (±0.21) when the plan was made, 0.40 (±0.18) after the follow-up answers:
+    narrowed beyond the noise, closed"."""
+    if before is None:
+        return "no gap between two roles was measured when the plan was made"
+    said = f"{before.high_role}-{before.low_role} gap {_figure(before)} when the plan was made"
+    if after is None or comparison is None:
+        waiting = "waiting for the follow-up answers" if status == "done" else "the after comes once it is done"
+        return f"{said}; {waiting}"
+    verdict = "narrowed beyond the noise" if comparison.narrowed else "no change beyond the noise"
+    closed = ", closed" if comparison.closed else ", still open"
+    return f"{said}, {_figure(after)} after the follow-up answers: {verdict}{closed}"

@@ -88,6 +88,7 @@ class OutcomeView(BaseModel):
     follow_up_requests: int
     follow_up_fulfilled: int
     answered_roles: list[str]
+    summary: str = Field(description="the before and after in one sentence, with the standard errors")
 
 
 class PlanView(BaseModel):
