@@ -159,3 +159,11 @@ async def add_note(
     """A note (who, what); subscribers hear of it as ``action.updated``."""
     plan = await service.add_note(session, plan_id, text=body.text, by=body.by, key_id=key.id)
     return (await plan_views(session, _assessor(request), [plan]))[0]
+
+
+async def plans_by_alert(session: AsyncSession, assessor: Assessor, alert_ids: list[str]) -> dict[str, list[PlanView]]:
+    """The plans of these alerts as views, oldest first, by alert (the dashboard's alert list and account page)."""
+    found: dict[str, list[PlanView]] = {}
+    for view in await plan_views(session, assessor, await repository.for_alerts(session, alert_ids)):
+        found.setdefault(view.alert_id, []).append(view)
+    return found

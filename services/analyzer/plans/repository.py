@@ -105,3 +105,11 @@ async def answered_roles(session: AsyncSession, account_id: str, roles: Sequence
 def occasion(plan_id: str) -> str:
     """The occasion of the plan's follow-up requests (their ``moment_event_id``)."""
     return f"plan:{plan_id}"
+
+
+async def for_alerts(session: AsyncSession, alert_ids: Sequence[str]) -> list[ActionPlan]:
+    """The plans of these alerts, oldest first."""
+    if not alert_ids:
+        return []
+    query = select(ActionPlan).where(ActionPlan.alert_id.in_(list(alert_ids)))
+    return list(await session.scalars(query.order_by(ActionPlan.created_at, ActionPlan.plan_id)))
