@@ -33,6 +33,7 @@ from services.analyzer.lag import LagCollector, LagMonitor
 from services.analyzer.model.risk import DEFAULT_RISK_MODEL, RiskModel
 from services.analyzer.people import endpoints as people_endpoints
 from services.analyzer.people import topic as erasures_topic
+from services.analyzer.plans import endpoints as plan_endpoints
 from services.analyzer.processing import EventProcessor
 from services.analyzer.relay import OutboxRelay
 from services.analyzer.repository import risk_models
@@ -167,6 +168,7 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
     )
     app.state.settings = settings
     app.state.assessor = Assessor(model_config(settings), settings.topics)
+    app.state.request_config = request_config(settings)
     install_error_handlers(app)
     app.add_exception_handler(DBAPIError, _on_database_error)
     app.add_exception_handler(OSError, _on_database_error)
@@ -210,6 +212,7 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
     app.include_router(backtest.router)
     app.include_router(people_endpoints.router)
     app.include_router(request_endpoints.router)
+    app.include_router(plan_endpoints.router)
     dashboard.install(app, settings)
     return app
 

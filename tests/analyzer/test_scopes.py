@@ -44,6 +44,11 @@ ROUTES: list[tuple[str, str, str, dict[str, Any] | None]] = [
     ("read", "GET", "/v1/backtest", None),
     ("alerts:write", "POST", "/v1/alerts/al_x/acknowledge", {"by": "Ann"}),
     ("alerts:write", "POST", "/v1/alerts/al_x/resolve", {"by": "Ann"}),
+    ("alerts:write", "POST", "/v1/alerts/al_x/plan", {"owner": "Ann"}),
+    ("read", "GET", "/v1/plans", None),
+    ("read", "GET", "/v1/plans/plan_x", None),
+    ("alerts:write", "PATCH", "/v1/plans/plan_x", {"status": "done"}),
+    ("alerts:write", "POST", "/v1/plans/plan_x/notes", {"text": "called"}),
     ("subscriptions:admin", "GET", "/v1/subscriptions", None),
     (
         "subscriptions:admin",
@@ -114,6 +119,7 @@ async def test_openapi_documents_the_403_of_every_route() -> None:
     for _, method, path, _ in ROUTES:
         template = path.replace("acme", "{account_id}").replace("al_x", "{alert_id}")
         template = template.replace("sub_x", "{subscription_id}").replace("/1/", "/{delivery_id}/")
+        template = template.replace("plan_x", "{plan_id}")
         template = template.replace("nobody@example.com", "{stakeholder_id}")
         assert "403" in paths[template][method.lower()]["responses"], (method, template)
 

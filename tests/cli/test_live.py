@@ -210,6 +210,58 @@ async def test_an_alert_is_listed_acknowledged_and_resolved(stack: Stack) -> Non
     assert "already resolved" in again.err
 
 
+async def test_an_action_plan_is_made_noted_and_done_from_the_command_line(stack: Stack) -> None:
+    account = account_id()
+    path = contacts_csv(stack.workdir / f"{account}.csv", account, 2)
+    assert stack.run("-q", "contacts", "import", str(path), "--as-of", "2026-05-01T09:00:00Z").code == 0
+    at = "2026-05-01T10:00:00Z"
+    await post_events(
+        stack,
+        [
+            create_account(account_id=account, segment="enterprise", name="Plan Corp"),
+            create_survey(account_id=account, stakeholder_id=f"{account}-p0", score=10, occurred_at=at),
+            create_survey(account_id=account, stakeholder_id=f"{account}-p1", score=1, occurred_at=at),
+        ],
+    )
+    alerts = await stack.eventually(
+        "alerts",
+        "list",
+        "--account",
+        account,
+        "--type",
+        "stakeholder_divergence",
+        until=lambda v: len(v) == 1,
+        what="the divergence alert",
+    )
+    alert_id = alerts[0]["alert_id"]
+    made = stack.run(
+        "--json", "plans", "create", alert_id, "--owner", "Sam", "--step", "Workshop with IT", "--step", "Fix SSO"
+    )
+    assert made.code == 0, made
+    plan_id = made.json()["plan_id"]
+    assert made.json()["steps"] == ["Workshop with IT", "Fix SSO"]
+    assert stack.run("plans", "update", plan_id, "--status", "in_progress").code == 0
+    noted = stack.run("plans", "note", plan_id, "called the CIO \x1b[2J", "--by", "sam@supplier.example")
+    assert noted.code == 0, noted
+    assert "sam@supplier.example: called the CIO \\x1b[2J" in noted.out
+    assert "\x1b" not in noted.out
+    assert "procurement-it gap" in noted.out
+    back = stack.run("plans", "update", plan_id, "--status", "planned")
+    assert back.code == 1, back
+    assert "analyzer answered 409 conflict" in back.err
+    assert "cannot go from in_progress to planned" in back.err
+    done = stack.run("plans", "update", plan_id, "--status", "done")
+    assert done.code == 0, done
+    assert "status   done" in done.out
+    table = stack.run("plans", "list", "--account", account)
+    assert table.code == 0, table
+    assert table.out.splitlines()[0].split()[:3] == ["PLAN", "ALERT", "ACCOUNT"]
+    assert plan_id in table.out
+    shown = stack.run("--json", "plans", "show", plan_id)
+    assert shown.json()["status"] == "done"
+    assert shown.json()["outcome"]["before"]["low_role"] == "it"
+
+
 async def test_survey_requests_are_listed_and_the_coverage_shown(stack: Stack) -> None:
     account = account_id()
     now = datetime.now(UTC).replace(microsecond=0)

@@ -47,3 +47,10 @@ def backtest_href(lookback_days: int = DEFAULT_LOOKBACK) -> str:
     """The backtest page over a lookback window."""
     path = f"{BASE}/backtest"
     return path if lookback_days == DEFAULT_LOOKBACK else f"{path}?{urlencode({'lookback_days': lookback_days})}"
+
+
+def plan_href(plan_id: str | None = None, action: str | None = None) -> str:
+    """Where a plan form posts: a new plan (no id), a plan's ``status`` or its ``notes``."""
+    if plan_id is None:
+        return f"{BASE}/plans"
+    return f"{BASE}/plans/{quote(plan_id, safe='')}/{action}"

@@ -9,7 +9,7 @@ markup through ``templating.chart``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Final
@@ -23,6 +23,7 @@ from services.analyzer.dashboard.links import (
     DEFAULT_ORDER,
     LOOKBACKS,
     AccountOrder,
+    account_href,
     accounts_href,
     alerts_href,
 )
@@ -30,6 +31,7 @@ from services.analyzer.dashboard.queries import Portfolio
 from services.analyzer.dashboard.templating import chart, render, role_class, whole
 from services.analyzer.db.models import AlertRow, JourneyMomentRow
 from services.analyzer.model.history import Bucket, HistoryPoint
+from services.analyzer.plans.schemas import PlanView
 from services.analyzer.schemas import AccountSummary, AccountView, RiskFactorView, RiskView
 
 __all__ = ["whole"]  # the tests read the page's money format from here
@@ -172,6 +174,8 @@ class AccountData:
     dimensions: Sequence[DimensionRow]
     today: date
     roles_in_history: Sequence[str] = field(default_factory=tuple)
+    # Each alert's action plans, oldest first (templates/_plan.html).
+    plans: Mapping[str, Sequence[PlanView]] = field(default_factory=dict)
     risk_warning: float = 0.44
     risk_critical: float = 0.6
 
@@ -309,6 +313,7 @@ def account_page(data: AccountData, *, csrf: str) -> str:
         "account.html",
         title=v.name or v.account_id,
         csrf=csrf,
+        return_to=account_href(v.account_id),
         active="accounts",
         data=data,
         v=v,
@@ -336,6 +341,8 @@ class AlertsData:
     page_size: int
     notice: str | None = None
     error: str | None = None
+    # Each alert's action plans, oldest first (templates/_plan.html).
+    plans: Mapping[str, Sequence[PlanView]] = field(default_factory=dict)
 
 
 def alerts_page(data: AlertsData, *, csrf: str, return_to: str) -> str:

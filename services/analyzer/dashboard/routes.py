@@ -13,6 +13,7 @@ import math
 import secrets
 import time
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Final, Literal
@@ -46,6 +47,7 @@ from services.analyzer.deps import Offset, SessionDep, SettingsDep, client_addre
 from services.analyzer.keys import ALERTS_WRITE, DASHBOARD, ApiKey, find_key
 from services.analyzer.model.history import Bucket
 from services.analyzer.model.rules.perception import ALL_DIMENSIONS, dimension_gaps
+from services.analyzer.plans import endpoints as plan_endpoints
 from services.analyzer.repository import directory
 from services.analyzer.repository.directory import OPEN_STATUSES
 from services.analyzer.schemas import AccountSummary, AlertChange
@@ -78,7 +80,10 @@ def install(app: FastAPI, settings: AnalyzerSettings) -> None:
     # Without a configured secret each process signs with its own: sessions end when it restarts.
     secret = configured.get_secret_value().encode() if configured is not None else secrets.token_bytes(32)
     app.state.dashboard_sessions = SessionCodec(secret, int(settings.dashboard_session_ttl_s))
+    from services.analyzer.dashboard import plan_routes
+
     app.include_router(router)
+    app.include_router(plan_routes.router)
 
 
 class LoginRequired(AppError):
@@ -381,6 +386,8 @@ async def account(
         risk_warning=assessor.config.thresholds.risk_warning,
         risk_critical=assessor.config.thresholds.risk_critical,
     )
+    alert_ids = [a.alert_id for a in data.alerts]
+    data = replace(data, plans=await plan_endpoints.plans_by_alert(session, assessor, alert_ids))
     return page(pages.account_page(data, csrf=login.csrf))
 
 
@@ -423,8 +430,15 @@ async def alerts(
         session, status=status, account_id=account_id or None, type=None, limit=PAGE_SIZE, offset=offset
     )
     notice = f"Alert {alert} {done}." if done and alert else None
+    plans = await plan_endpoints.plans_by_alert(session, _assessor(request), [a.alert_id for a in rows])
     data = pages.AlertsData(
-        alerts=rows, status=status, account_id=account_id or None, offset=offset, page_size=PAGE_SIZE, notice=notice
+        alerts=rows,
+        status=status,
+        account_id=account_id or None,
+        offset=offset,
+        page_size=PAGE_SIZE,
+        notice=notice,
+        plans=plans,
     )
     return_to = alerts_href(status=status, account_id=account_id, offset=offset or None)
     return page(pages.alerts_page(data, csrf=login.csrf, return_to=return_to))

@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from services.analyzer.dashboard import charts, links, markup
 from services.analyzer.dashboard.figures import DASH, amount, day_count, days_to_renewal, label, percent, plain, signed
+from services.analyzer.plans.lifecycle import MOVES
 
 TEMPLATES: Final = Path(__file__).parent / "templates"
 KNOWN_ROLES: Final = frozenset(
@@ -101,6 +102,8 @@ def environment() -> Environment:
         account_href=links.account_href,
         alert_href=links.alert_href,
         alerts_href=links.alerts_href,
+        plan_href=links.plan_href,
+        plan_moves={k: sorted(v) for k, v in MOVES.items()},
         accounts_href=links.accounts_href,
         backtest_href=links.backtest_href,
         days_to_renewal=days_to_renewal,

@@ -313,4 +313,4 @@ class ErasureSubject(Base):
     erased_at: Mapped[datetime]
 
 
-from services.analyzer.db import change_models, request_models, webhook_models  # noqa: E402,F401
+from services.analyzer.db import change_models, plan_models, request_models, webhook_models  # noqa: E402,F401

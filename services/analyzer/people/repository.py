@@ -24,6 +24,7 @@ from services.analyzer.db.models import (
     UnattributedIdentity,
     UnverifiedAnswer,
 )
+from services.analyzer.db.plan_models import ActionPlan, PlanNote
 from services.analyzer.db.request_models import SurveyRequest
 from services.analyzer.db.webhook_models import Delivery
 from services.analyzer.people.redaction import Needles, normalise, subject_hash
@@ -159,7 +160,7 @@ async def delete_unverified(session: AsyncSession, people: Sequence[Person], ide
 
 async def redact_accounts(session: AsyncSession, accounts: Sequence[str], needles: Needles) -> dict[str, int]:
     """Redact the people's traces from the rows that stay: alerts, moments, outbox records, webhook bodies."""
-    counts = {"alerts": 0, "moments": 0, "unverified": 0, "outbox": 0, "deliveries": 0}
+    counts = {"alerts": 0, "plans": 0, "moments": 0, "unverified": 0, "outbox": 0, "deliveries": 0}
     if not accounts or not needles:
         return counts
     for alert in await session.scalars(select(AlertRow).where(AlertRow.account_id.in_(accounts))):
@@ -170,6 +171,7 @@ async def redact_accounts(session: AsyncSession, accounts: Sequence[str], needle
                 setattr(alert, column, needles.text(value))
                 changed = True
         counts["alerts"] += changed
+    counts["plans"] = await _redact_plans(session, accounts, needles)
     moments = select(JourneyMomentRow).where(JourneyMomentRow.account_id.in_(accounts))
     for moment in await session.scalars(moments):
         counts["moments"] += _redact_json(moment, "attributes", needles)
@@ -215,6 +217,25 @@ async def erased_since(session: AsyncSession, identifiers: Iterable[str]) -> dic
         .group_by(ErasureSubject.subject_hash)
     )
     return {identifier: at for digest, at in rows.all() for identifier in by_hash[digest]}
+
+
+async def _redact_plans(session: AsyncSession, accounts: Sequence[str], needles: Needles) -> int:
+    """Redact the people from action plans (owner, steps) and their notes (author, text); how many plans."""
+    redacted = 0
+    plans = list(await session.scalars(select(ActionPlan).where(ActionPlan.account_id.in_(accounts))))
+    for plan in plans:
+        changed = _redact_json(plan, "steps", needles)
+        if needles.found_in(plan.owner):
+            plan.owner = needles.text(plan.owner)
+            changed = True
+        for note in await session.scalars(select(PlanNote).where(PlanNote.plan_id == plan.plan_id)):
+            for column in ("by", "text"):
+                value = getattr(note, column)
+                if needles.found_in(value):
+                    setattr(note, column, needles.text(value))
+                    changed = True
+        redacted += changed
+    return redacted
 
 
 def _redact_json(row: Any, column: str, needles: Needles) -> bool:

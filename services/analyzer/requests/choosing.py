@@ -25,13 +25,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final, Literal
 
-Reason = Literal["moment_participant", "decision_maker_unheard", "alert_subject", "divergence_side", "role_unmeasured"]
+Reason = Literal[
+    "moment_participant",
+    "decision_maker_unheard",
+    "alert_subject",
+    "divergence_side",
+    "role_unmeasured",
+    "plan_follow_up",
+]
+# ``plan_follow_up`` is never chosen here: a done action plan asks for it (``service.follow_up``).
 REASONS: Final[tuple[Reason, ...]] = (
     "moment_participant",
     "decision_maker_unheard",
     "alert_subject",
     "divergence_side",
     "role_unmeasured",
+    "plan_follow_up",
 )
 UNASSIGNED: Final = "unassigned"
 

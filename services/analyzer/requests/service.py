@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.alerts import repository as alert_repository
 from services.analyzer.assessment import Assessor
-from services.analyzer.db.models import Stakeholder
+from services.analyzer.db.models import Account, Stakeholder
 from services.analyzer.db.request_models import SurveyRequest
 from services.analyzer.repository import directory, ledger
 from services.analyzer.requests import repository
@@ -30,6 +30,7 @@ from services.analyzer.requests.choosing import (
     RoleReading,
     Situation,
     choose,
+    may_ask,
     open_alert_targets,
 )
 from services.analyzer.requests.questions import CADENCE_MOMENT, suggest
@@ -38,6 +39,8 @@ from services.analyzer.webhooks.outbox import enqueue_deliveries
 log = logging.getLogger(__name__)
 
 EVENT_TYPE: Final = "survey.requested"
+# The reason and moment of the requests that follow up a done action plan.
+FOLLOW_UP: Final = "plan_follow_up"
 WEEK: Final = timedelta(days=7)
 _MOMENTS_KEY: Final = "survey_request_moments"
 # Namespace of request ids: the same moment and person always give the same id.
@@ -137,13 +140,76 @@ async def ask(
     choices = choose(situation, config.policy)
     if not choices:
         return []
+    return await _record(
+        session, assessor, config, account, choices, dimensions, moment=moment, occasion=occasion, now=now
+    )
+
+
+async def follow_up(
+    session: AsyncSession,
+    assessor: Assessor,
+    config: RequestConfig,
+    account_id: str,
+    *,
+    roles: tuple[str, ...],
+    occasion: str,
+    detail: str,
+    now: datetime,
+) -> list[SurveyRequest]:
+    """Ask the people of ``roles`` again after an action plan is done (reason ``plan_follow_up``).
+
+    The same limits as any request hold: nobody who may not be contacted, holds a pending request or
+    was asked or answered within the minimum interval, and no more than the weekly cap leaves.
+    ``occasion`` (the plan) makes the request ids stable, so a replay asks nobody twice.
+    """
+    account = await directory.get_account(session, account_id)
+    if account is None:
+        return []
+    rows = await directory.list_stakeholders(session, account_id)
+    requests = await repository.account_requests(session, account_id)
+    people = await people_of(session, account_id, rows, requests, assessor.config.thresholds.decision_roles, now)
+    room = max(0, config.policy.weekly_cap - sum(1 for r in requests if now - r.created_at < WEEK))
+    # The two sides take turns, so a cap that leaves room for few still hears both.
+    turns: dict[str, int] = {}
+    ranked: list[tuple[int, int, str, Choice]] = []
+    for p in sorted(people, key=lambda p: p.stakeholder_id):
+        if p.role not in roles or not may_ask(p, now, config.policy):
+            continue
+        turn = turns[p.role] = turns.get(p.role, -1) + 1
+        choice = Choice(p.stakeholder_id, p.role, p.decision_maker, FOLLOW_UP, detail[:512])
+        ranked.append((turn, roles.index(p.role), p.stakeholder_id, choice))
+    chosen = [entry[3] for entry in sorted(ranked, key=lambda e: e[:3])[:room]]
+    _, state = await assessor.state(session, account_id)
+    dimensions: list[str] = []
+    if state.clock is not None:
+        snap = await assessor.snapshot(session, account, as_of=max(now, state.clock))
+        dimensions = [d.dimension for d in snap.dimensions]
+    return await _record(
+        session, assessor, config, account, chosen, dimensions, moment=FOLLOW_UP, occasion=occasion, now=now
+    )
+
+
+async def _record(
+    session: AsyncSession,
+    assessor: Assessor,
+    config: RequestConfig,
+    account: Account,
+    choices: list[Choice],
+    dimensions: list[str],
+    *,
+    moment: str,
+    occasion: str,
+    now: datetime,
+) -> list[SurveyRequest]:
+    """Record each chosen request and announce it (topic and ``survey.requested``); return the new ones."""
+    account_id = account.account_id
     renewal_near = _renewal_near(account.renewal_date, now, assessor.config.thresholds.renewal_window)
     questions = [q.as_dict() for q in suggest(moment, renewal_near=renewal_near, dimensions=dimensions)]
     made = []
     for choice in choices:
         request_id = request_id_for(account_id, choice.stakeholder_id, occasion)
         if await repository.get(session, request_id) is not None:
-            continue  # this moment asked them already (a replay)
+            continue  # this occasion asked them already (a replay)
         row = _request_row(request_id, account_id, choice, moment, occasion, questions, now, config.expiry)
         repository.add(session, row)
         record = request_record(row)

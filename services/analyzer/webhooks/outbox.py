@@ -17,7 +17,16 @@ from sqlalchemy.orm import Session
 from services.analyzer.db.webhook_models import Delivery, Subscription
 from services.analyzer.webhooks import repository
 
-EVENT_TYPES = ("alert.opened", "alert.updated", "alert.acknowledged", "alert.resolved", "survey.requested")
+EVENT_TYPES = (
+    "alert.opened",
+    "alert.updated",
+    "alert.acknowledged",
+    "alert.resolved",
+    "survey.requested",
+    "action.created",
+    "action.updated",
+    "action.completed",
+)
 _WAKE_KEY = "webhook_wake_after_commit"
 # Dispatchers of this process, woken after a commit that queued deliveries (polling covers other processes).
 _wakers: set[Callable[[], None]] = set()

@@ -7,7 +7,16 @@ from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, Field
 
-EventType = Literal["alert.opened", "alert.updated", "alert.acknowledged", "alert.resolved", "survey.requested"]
+EventType = Literal[
+    "alert.opened",
+    "alert.updated",
+    "alert.acknowledged",
+    "alert.resolved",
+    "survey.requested",
+    "action.created",
+    "action.updated",
+    "action.completed",
+]
 
 # Filters are matched on every delivery of every alert, and stored with the subscription: bounded.
 MAX_FILTER_ACCOUNTS: Final = 1000
@@ -20,7 +29,7 @@ class SubscriptionCreate(BaseModel):
     """A new subscription: where to send, which events, optional account and segment filters."""
 
     url: str = Field(max_length=2048, examples=["https://crm.example.com/hooks/feedback"])
-    event_types: list[EventType] = Field(min_length=1, max_length=16)  # five types, repeats tolerated
+    event_types: list[EventType] = Field(min_length=1, max_length=16)  # eight types, repeats tolerated
     account_ids: list[AccountId] | None = Field(
         default=None,
         max_length=MAX_FILTER_ACCOUNTS,

@@ -13,6 +13,7 @@ from services.cli.commands import (
     contacts,
     links,
     people,
+    plans,
     rebuild,
     requests,
     risk,
@@ -23,6 +24,7 @@ from services.cli.commands.base import CommandGroup
 GROUPS: tuple[CommandGroup, ...] = (
     accounts,
     alerts,
+    plans,
     subscriptions,
     contacts,
     links,

@@ -16,7 +16,7 @@ NAME = "webhooks"
 HELP = "manage webhook subscriptions: list, show, create, delete, rotate-secret (analyzer)"
 ALERT_EVENT_TYPES = ["alert.opened", "alert.updated", "alert.acknowledged", "alert.resolved"]
 # Without --events a subscription gets the alert changes; survey requests are asked for by name.
-EVENT_TYPES = [*ALERT_EVENT_TYPES, "survey.requested"]
+EVENT_TYPES = [*ALERT_EVENT_TYPES, "survey.requested", "action.created", "action.updated", "action.completed"]
 COLUMNS = [
     output.field("ID"),
     output.field("STATUS"),
