@@ -40,8 +40,9 @@ Quarters = Annotated[
 
 
 async def _result(
-    request: Request, session: SessionDep, segments: list[str], limit: int, quarters: int
+    request: Request, session: AsyncSession, segments: list[str], limit: int, quarters: int
 ) -> PortfolioView:
+    """The view over the selection, read with the model configuration the app runs with."""
     assessor: Assessor = request.app.state.assessor
     found = await service.build(session, assessor.config, segments=segments, limit=limit, quarters=quarters)
     return portfolio_view(found)

@@ -16,7 +16,7 @@ async def accounts(session: AsyncSession, *, segments: Sequence[str], limit: int
     if segments:
         query = query.where(Account.segment.in_(sorted(set(segments))))
     rows = await session.execute(query.order_by(Account.account_id).limit(limit))
-    return [(account, model) for account, model in rows.tuples()]
+    return [(account, model) for account, model in rows]
 
 
 async def segments(session: AsyncSession) -> list[str]:
