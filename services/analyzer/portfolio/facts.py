@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from services.analyzer.model.decay import DecayedState
 from services.analyzer.model.divergence import divergence
 from services.analyzer.model.history import HistoryPoint
-from services.analyzer.model.positions import UNASSIGNED, role_positions, stakeholder_position
+from services.analyzer.model.positions import OVERALL_DIMENSION, UNASSIGNED, role_positions, stakeholder_position
 from services.analyzer.model.snapshot import AccountSnapshot, StakeholderRecord
 from services.analyzer.model.thresholds import Thresholds
 from services.analyzer.portfolio.figures import AccountFacts, QuarterFacts, RoleFigure, ThemeMention
@@ -40,6 +40,8 @@ def dimension_gaps(
         if record.side != "client" or record.role not in (high_role, low_role):
             continue
         for dimension, state in record.dimensions.items():
+            if dimension == OVERALL_DIMENSION:
+                continue  # the answers naming no dimension: the widest gap itself, not a driver of it
             by_dimension.setdefault(dimension, []).append((record, state))
     gaps = {}
     for dimension, members in sorted(by_dimension.items()):

@@ -100,6 +100,7 @@ async def test_the_portfolio_shows_roles_by_segment_low_sides_drivers_and_trends
     dims = by(body["dimensions"], "segment", "dimension")
     assert dims[("enterprise", "support")]["accounts"] == 2
     assert dims[("enterprise", "support")]["mean_gap"] > 0.5
+    assert {d["dimension"] for d in body["dimensions"]} == {"support"}  # answers naming none are the gap itself
     themes = by(body["themes"], "segment", "theme")
     assert themes[("enterprise", "effort")]["accounts"] == 2
     assert all(t["segment"] == "enterprise" for t in body["themes"])  # the mid-market low role wrote nothing
