@@ -473,3 +473,51 @@ async def test_people_erase_leaves_no_trace_in_the_database_the_api_or_the_dashb
 
 def found_in_database(text: str, traces: list[str]) -> list[str]:
     return [t for t in traces if t.lower() in text]
+
+
+async def test_the_portfolio_prints_its_pattern_table_json_and_csv(stack: Stack) -> None:
+    segment, other = f"seg-{uuid.uuid4().hex[:6]}", f"=seg-{uuid.uuid4().hex[:6]}"
+    accounts = [account_id(), account_id()]
+    at = "2026-05-01T10:00:00Z"
+    events: list[dict[str, Any]] = []
+    for n, account in enumerate(accounts):
+        events += [
+            create_account(account_id=account, segment=segment if n == 0 else other, annual_value=50_000),
+            create_stakeholder(account_id=account, stakeholder_id=f"{account}-p", role="procurement"),
+            create_stakeholder(account_id=account, stakeholder_id=f"{account}-i", role="it"),
+            create_survey(account_id=account, stakeholder_id=f"{account}-p", score=10, occurred_at=at),
+            create_survey(
+                account_id=account, stakeholder_id=f"{account}-i", score=2, occurred_at=at, comment="Painful setup."
+            ),
+        ]
+    await post_events(stack, events)
+    view = await stack.eventually(
+        "portfolio",
+        "--segment",
+        segment,
+        "--segment",
+        other,
+        until=lambda v: v["accounts"] == 2 and len(v["low_sides"]) == 2,
+        what="both accounts in the portfolio",
+    )
+    assert {(r["segment"], r["role"]) for r in view["low_sides"]} == {(segment, "it"), (other, "it")}
+
+    table = stack.run("portfolio", "--segment", segment)
+    assert table.code == 0, table
+    assert table.out.splitlines()[0].split()[:4] == ["Segment", "Role", "Accounts", "Position"]
+    it_row = next(line for line in table.out.splitlines() if line.startswith(segment) and " it " in line)
+    assert "1/1" in it_row  # the low side of its account's only split
+    assert f"{segment}: gaps on" in table.out
+    assert "low side says effort 1" in table.out
+
+    exported = stack.run("portfolio", "--csv", "--segment", other)
+    assert exported.code == 0, exported
+    lines = exported.out.splitlines()
+    assert lines[0].startswith("section,segment,role,quarter")
+    assert any(line.startswith(f"cell,'{other},it,") for line in lines)  # the formula is defused
+
+    refused = stack.run("portfolio", "--quarters", "9")
+    assert refused.code == 1, refused
+    assert "quarters" in refused.err
+    both = stack.run("--json", "portfolio", "--csv")
+    assert both.code == 2, both

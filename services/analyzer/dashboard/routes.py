@@ -29,7 +29,7 @@ from services.analyzer.alerts import service as alert_service
 from services.analyzer.api.accounts import account_history, account_view, value_at_risk
 from services.analyzer.api.backtest import MAX_LOOKBACK_DAYS
 from services.analyzer.assessment import Assessor
-from services.analyzer.dashboard import pages, queries
+from services.analyzer.dashboard import pages, portfolio_page, queries
 from services.analyzer.dashboard.figures import CHART_BUCKETS, nps_series
 from services.analyzer.dashboard.links import BASE, DEFAULT_LOOKBACK, DEFAULT_ORDER, AccountOrder, alerts_href
 from services.analyzer.dashboard.session import (
@@ -48,6 +48,11 @@ from services.analyzer.keys import ALERTS_WRITE, DASHBOARD, ApiKey, find_key
 from services.analyzer.model.history import Bucket
 from services.analyzer.model.rules.perception import ALL_DIMENSIONS, dimension_gaps
 from services.analyzer.plans import endpoints as plan_endpoints
+from services.analyzer.portfolio import endpoints as portfolio_endpoints
+from services.analyzer.portfolio import repository as portfolio_repository
+from services.analyzer.portfolio import service as portfolio_service
+from services.analyzer.portfolio.export import to_csv
+from services.analyzer.portfolio.schemas import portfolio_view
 from services.analyzer.repository import directory
 from services.analyzer.repository.directory import OPEN_STATUSES
 from services.analyzer.schemas import AccountSummary, AlertChange
@@ -409,6 +414,37 @@ async def backtest(
         text = exc.detail[0]["message"] if isinstance(exc.detail, list) and exc.detail else "The backtest is too large."
         return page(pages.message_page("Backtest too large", str(text), csrf=login.csrf), 422)
     return page(pages.backtest_page(pages.BacktestData(result, lookback_days), csrf=login.csrf))
+
+
+@router.get("/portfolio")
+async def portfolio(
+    request: Request,
+    login: LoginDep,
+    session: SessionDep,
+    segment: Annotated[list[str], Query(max_length=portfolio_endpoints.MAX_SEGMENTS)] = [],  # noqa: B006
+    quarters: Annotated[int, Query(ge=1, le=portfolio_service.MAX_QUARTERS)] = portfolio_service.DEFAULT_QUARTERS,
+) -> HTMLResponse:
+    """Patterns across the portfolio, as ``GET /v1/portfolio`` computes them: heat map, trend and tables."""
+    found = await portfolio_service.build(session, _assessor(request).config, segments=segment, quarters=quarters)
+    view = portfolio_view(found)
+    segments = await portfolio_repository.segments(session)
+    return page(portfolio_page.portfolio_page(view, all_segments=segments, csrf=login.csrf))
+
+
+@router.get("/portfolio/export.csv")
+async def portfolio_csv(
+    request: Request,
+    login: LoginDep,
+    session: SessionDep,
+    segment: Annotated[list[str], Query(max_length=portfolio_endpoints.MAX_SEGMENTS)] = [],  # noqa: B006
+) -> Response:
+    """The page's figures as CSV (the same as ``GET /v1/portfolio.csv``)."""
+    found = await portfolio_service.build(session, _assessor(request).config, segments=segment)
+    return Response(
+        to_csv(portfolio_view(found)),
+        media_type=portfolio_endpoints.CSV_TYPE,
+        headers={**SECURITY_HEADERS, "Content-Disposition": 'attachment; filename="portfolio.csv"'},
+    )
 
 
 _DONE: Final = {"acknowledge": "acknowledged", "resolve": "resolved"}
