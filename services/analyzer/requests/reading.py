@@ -56,7 +56,9 @@ async def account_coverage(
     lines = tuple(RequestLine(r, repository.effective_status(r, now)) for r in rows)
     facts = [RequestFact(line.row.role, line.row.moment, line.status) for line in lines]
     found = coverage(people, facts, now=now, heard_within=heard_within)
-    newest_first = sorted(lines, key=lambda line: (line.row.created_at, line.row.request_id), reverse=True)
+    # Newest first, ties by id: the order of GET /v1/survey-requests (a stable sort on the id-ordered rows).
+    by_id = sorted(lines, key=lambda line: line.row.request_id)
+    newest_first = sorted(by_id, key=lambda line: line.row.created_at, reverse=True)
     return AccountCoverage(found, tuple(newest_first))
 
 
