@@ -34,6 +34,7 @@ async def test_the_account_page_shows_each_roles_themes_tone_and_latest_quotes_e
         view = (await client.get("/v1/accounts/acme", headers=auth(ANALYZER_KEY))).json()
         await sign_in(client)
         answer = await client.get("/dashboard/accounts/acme")
+        alerts_page = (await client.get("/dashboard/alerts", params={"account_id": "acme"})).text
     assert answer.status_code == 200
     page = answer.text
     assert re.findall(r'<article class="voice" data-role="([^"]+)"', page) == [r["role"] for r in api["roles"]]
@@ -66,6 +67,10 @@ async def test_the_account_page_shows_each_roles_themes_tone_and_latest_quotes_e
     split = next(a for a in alerts if a["type"] == "stakeholder_divergence")
     timeline = row(page, f'class="timeline-alert" data-alert="{split["alert_id"]}"')
     assert html.unescape(timeline).count(f"In their words: {split['themes_by_side']['summary']}") == 1
+    # So does the alerts page, for the split alerts only.
+    listed = row(alerts_page, f'data-alert="{split["alert_id"]}"')
+    assert html.unescape(listed).count(f"In their words: {split['themes_by_side']['summary']}") == 1
+    assert alerts_page.count('data-field="themes_by_side"') == sum(1 for a in alerts if "themes_by_side" in a)
 
 
 async def test_an_account_without_comments_or_requests_says_so(database_url: str) -> None:

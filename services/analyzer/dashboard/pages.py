@@ -354,6 +354,8 @@ class AlertsData:
     page_size: int
     notice: str | None = None
     error: str | None = None
+    # themes_by_side of the open split alerts shown, by alert id.
+    themes: Mapping[str, ThemesBySide] = field(default_factory=dict)
 
 
 def alerts_page(data: AlertsData, *, csrf: str, return_to: str) -> str:

@@ -451,7 +451,13 @@ async def alerts(
     )
     notice = f"Alert {alert} {done}." if done and alert else None
     data = pages.AlertsData(
-        alerts=rows, status=status, account_id=account_id or None, offset=offset, page_size=PAGE_SIZE, notice=notice
+        alerts=rows,
+        status=status,
+        account_id=account_id or None,
+        offset=offset,
+        page_size=PAGE_SIZE,
+        notice=notice,
+        themes=await alert_side_themes(session, [r for r in rows if r.status in OPEN_STATUSES]),
     )
     return_to = alerts_href(status=status, account_id=account_id, offset=offset or None)
     return page(pages.alerts_page(data, csrf=login.csrf, return_to=return_to))
