@@ -100,7 +100,7 @@ PAST: tuple[tuple[str, str, str, float, str, str, str | None, dict[str, tuple[st
 
 
 # What the divided account's people write with their latest NPS answers (the last text with the latest
-# answer): procurement and finance about price and value, IT about effort and support.
+# answer): procurement and finance about price and value, IT about effort and support, an end user about ease.
 COMMENTS: dict[str, tuple[str, ...]] = {
     "paula": (
         "The renewal discount made the pricing fair.",
@@ -112,6 +112,7 @@ COMMENTS: dict[str, tuple[str, ...]] = {
         "Our tickets wait for weeks; support never calls back.",
     ),
     "iris": ("The admin console is clunky and the sync breaks every week.",),
+    "uma": ("The new reports are easy to use and save us hours every week.",),
 }
 
 

@@ -28,7 +28,7 @@ from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from services.analyzer.dashboard.figures import RISK_TYPES, amount, percent, plain, signed
+from services.analyzer.dashboard.figures import DASH, RISK_TYPES, amount, percent, plain, signed
 from services.analyzer.dashboard.pages import whole
 from shared.settings import Topics
 from tests.dashboard import scenario
@@ -231,6 +231,10 @@ async def test_the_dashboard_shows_the_api_figures_and_acknowledges_an_alert(
             days_between(account["renewal_date"], text(browser, f'{row} [data-field="days_to_renewal"]'), before, after)
             assert text(browser, f'{row} [data-field="risk"]') == percent(account["risk"])
             assert text(browser, f'{row} [data-field="value_at_risk"]') == whole(account["value_at_risk"])
+            heard = await api(analyzer, f"/v1/accounts/{account['account_id']}/coverage")
+            deciders = len(heard["decision_makers"])
+            shown = f"{heard['decision_makers_heard']}/{deciders}" if deciders else DASH
+            assert text(browser, f'{row} [data-field="deciders"]') == shown
         at_risk = {a["account_id"] for a in alerts if a["status"] in OPEN and a["type"] in RISK_TYPES}
         assert len(at_risk) >= 2, "the scenario must put several accounts at risk for this test to mean anything"
         assert text(browser, "#value-at-risk") == amount(sum(details[a]["annual_value"] for a in at_risk))
