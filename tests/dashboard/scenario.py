@@ -2,7 +2,8 @@
 and five whose renewal has already happened.
 
 ``northwind`` is the worked example of docs/model.md (procurement grows happier while IT sours, the
-NPS rises), with journey moments; ``globex`` is the same survey programme with people who agree.
+NPS rises), with journey moments and comments (``COMMENTS``); ``globex`` is the same survey programme
+with people who agree.
 The five ``PAST`` accounts renewed (or not) in the summer and autumn, each with a ``renewal_outcome``
 moment, so the backtest page has renewals to score. Every event lies before ``CUT``, in the past,
 so the default event-time window accepts them all.
@@ -96,6 +97,42 @@ PAST: tuple[tuple[str, str, str, float, str, str, str | None, dict[str, tuple[st
         },
     ),
 )
+
+
+# What the divided account's people write with their latest NPS answers (the last text with the latest
+# answer): procurement and finance about price and value, IT about effort and support, an end user about ease.
+COMMENTS: dict[str, tuple[str, ...]] = {
+    "paula": (
+        "The renewal discount made the pricing fair.",
+        "Good value for the money, and the licence cost is predictable.",
+    ),
+    "frank": ("Invoices are clear and the budget holds.",),
+    "ivan": (
+        "Setting up SSO was painful and every integration needs manual workarounds.",
+        "Our tickets wait for weeks; support never calls back.",
+    ),
+    "iris": ("The admin console is clunky and the sync breaks every week.",),
+    "uma": ("The new reports are easy to use and save us hours every week.",),
+}
+
+
+def _with_comments(bodies: list[dict[str, Any]], account_id: str) -> list[dict[str, Any]]:
+    """``bodies`` with ``COMMENTS`` on the latest NPS answers of their authors at ``account_id``."""
+    chosen: dict[int, str] = {}
+    for person, texts in COMMENTS.items():
+        answers = sorted(
+            (
+                (_at(body), n)
+                for n, body in enumerate(bodies)
+                if body["type"] == "survey_response"
+                and body["account_id"] == account_id
+                and body["stakeholder_id"] == person
+                and body["metric"] == "nps"
+            ),
+        )
+        for (_, n), text in zip(reversed(answers), reversed(texts), strict=False):
+            chosen[n] = text
+    return [{**body, "comment": chosen[n]} if n in chosen else body for n, body in enumerate(bodies)]
 
 
 def _account(account_id: str, name: str, segment: str, renewal: str, value: float) -> dict[str, Any]:
@@ -197,7 +234,7 @@ def events() -> list[dict[str, Any]]:
     for account_id, name, segment, value, renewal, outcome, renewed_to, people in PAST:
         out += _past(account_id, name, segment, value, renewal, outcome, renewed_to, people)
     cut = datetime.fromisoformat(CUT)
-    return [e for e in out if _at(e) < cut]
+    return _with_comments([e for e in out if _at(e) < cut], DIVIDED)
 
 
 def _past(

@@ -2,10 +2,10 @@
 
 Debian's Chromium and its WebDriver (``deploy/local/ensure-chromium.sh`` installs them; set
 ``DASHBOARD_TEST_CHROME`` / ``DASHBOARD_TEST_CHROMEDRIVER`` to use others) drive the pages as a
-person would: sign in, read the figures, sort the accounts by risk, read the backtest, acknowledge
-an alert, sign out. Every figure shown is
-compared with what the JSON API serves. Screenshots go to the test's tmp dir, and also to
-``$DASHBOARD_SCREENSHOTS`` when set (``python -m bench.screenshots`` sets it to ``docs/images``).
+person would: sign in, read the figures and what each role says, sort the accounts by risk, read the
+backtest, acknowledge an alert, sign out. Every figure shown is compared with what the JSON API serves.
+Screenshots go to the test's tmp dir, and also to ``$DASHBOARD_SCREENSHOTS`` when set
+(``python -m bench.screenshots`` sets it to ``docs/images``).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from services.analyzer.dashboard.figures import RISK_TYPES, amount, percent, plain, signed
+from services.analyzer.dashboard.figures import DASH, RISK_TYPES, amount, percent, plain, signed
 from services.analyzer.dashboard.pages import whole
 from shared.settings import Topics
 from tests.dashboard import scenario
@@ -77,6 +77,17 @@ def screenshot(driver: WebDriver, path: Path, *, most: int = 4000) -> None:
     frame = int(driver.execute_script("return window.outerHeight - window.innerHeight"))
     driver.set_window_size(WIDTH, min(height, most) + frame)
     driver.save_screenshot(str(path))
+    driver.set_window_size(WIDTH, 1000)
+    copies = os.environ.get("DASHBOARD_SCREENSHOTS")
+    if copies:
+        Path(copies).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, Path(copies) / path.name)
+
+
+def element_screenshot(driver: WebDriver, selector: str, path: Path) -> None:
+    """One part of the page as a PNG (copied like ``screenshot``'s)."""
+    driver.set_window_size(WIDTH, 1400)
+    driver.find_element(By.CSS_SELECTOR, selector).screenshot(str(path))
     driver.set_window_size(WIDTH, 1000)
     copies = os.environ.get("DASHBOARD_SCREENSHOTS")
     if copies:
@@ -183,6 +194,24 @@ async def test_the_dashboard_shows_the_api_figures_and_acknowledges_an_alert(
         assert browser.find_elements(By.CSS_SELECTOR, '#perception tr[data-dimension="support"]')
         screenshot(browser, tmp_path / "dashboard-account.png", most=2600)
 
+        # What each role says: the themes and latest quotes of GET /v1/accounts/{id}/verbatims, per role.
+        voices = await api(analyzer, f"/v1/accounts/{scenario.DIVIDED}/verbatims", quotes=3)
+        it = next(r for r in voices["roles"] if r["role"] == "it")
+        assert it["themes"], "the scenario's IT comments must name themes for this test to mean anything"
+        article = '#verbatims article[data-role="it"]'
+        for theme in it["themes"]:
+            assert text(browser, f'{article} tr[data-theme="{theme["theme"]}"] [data-field="count"]') == str(
+                theme["count"]
+            )
+        quotes = [q.text.strip() for q in browser.find_elements(By.CSS_SELECTOR, f"{article} blockquote")]
+        assert quotes == [q["text"] for q in it["quotes"]]
+        assert quotes[0] == scenario.COMMENTS["ivan"][-1]
+        coverage = await api(analyzer, f"/v1/accounts/{scenario.DIVIDED}/coverage")
+        heard = f"{coverage['decision_makers_heard']} of {len(coverage['decision_makers'])}"
+        assert text(browser, "#decision-makers-heard") == heard
+        element_screenshot(browser, "#verbatims", tmp_path / "dashboard-verbatims.png")
+        element_screenshot(browser, "#coverage", tmp_path / "dashboard-coverage.png")
+
         # The accounts: ranked as the API ranks them, each with its figures; the value at risk.
         before = datetime.now(UTC).date()
         browser.find_element(By.LINK_TEXT, "Accounts").click()
@@ -202,6 +231,10 @@ async def test_the_dashboard_shows_the_api_figures_and_acknowledges_an_alert(
             days_between(account["renewal_date"], text(browser, f'{row} [data-field="days_to_renewal"]'), before, after)
             assert text(browser, f'{row} [data-field="risk"]') == percent(account["risk"])
             assert text(browser, f'{row} [data-field="value_at_risk"]') == whole(account["value_at_risk"])
+            heard = await api(analyzer, f"/v1/accounts/{account['account_id']}/coverage")
+            deciders = len(heard["decision_makers"])
+            shown = f"{heard['decision_makers_heard']}/{deciders}" if deciders else DASH
+            assert text(browser, f'{row} [data-field="deciders"]') == shown
         at_risk = {a["account_id"] for a in alerts if a["status"] in OPEN and a["type"] in RISK_TYPES}
         assert len(at_risk) >= 2, "the scenario must put several accounts at risk for this test to mean anything"
         assert text(browser, "#value-at-risk") == amount(sum(details[a]["annual_value"] for a in at_risk))

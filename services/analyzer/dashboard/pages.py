@@ -32,11 +32,17 @@ from services.analyzer.dashboard.templating import chart, render, role_class, wh
 from services.analyzer.db.models import AlertRow, JourneyMomentRow
 from services.analyzer.model.history import Bucket, HistoryPoint
 from services.analyzer.plans.schemas import PlanView
+from services.analyzer.requests.reading import AccountCoverage, DecisionMakersHeard, RequestLine
 from services.analyzer.schemas import AccountSummary, AccountView, RiskFactorView, RiskView
+from services.analyzer.verbatims.schemas import ThemesBySide
+from services.analyzer.verbatims.summary import RoleVerbatims
+from services.analyzer.verbatims.taxonomy import THEME_LABELS
 
 __all__ = ["whole"]  # the tests read the page's money format from here
 
 STATUSES: Final = ("open", "acknowledged", "resolved")
+QUOTES_SHOWN: Final = 3  # latest comments per role on the account page
+REQUESTS_SHOWN: Final = 50  # latest survey requests on the account page
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,7 @@ class AccountLine:
     summary: AccountSummary
     annual_value: float | None
     risks: frozenset[str] = frozenset()  # the risk alert types it has open
+    deciders: DecisionMakersHeard | None = None  # its decision makers heard recently, of all
 
 
 @dataclass(frozen=True)
@@ -178,6 +185,11 @@ class AccountData:
     plans: Mapping[str, Sequence[PlanView]] = field(default_factory=dict)
     risk_warning: float = 0.44
     risk_critical: float = 0.6
+    # What each role says (the latest QUOTES_SHOWN quotes each), as GET /v1/accounts/{id}/verbatims reads it.
+    verbatims: Sequence[RoleVerbatims] = field(default_factory=tuple)
+    # themes_by_side of the open split alerts, by alert id.
+    alert_themes: Mapping[str, ThemesBySide] = field(default_factory=dict)
+    coverage: AccountCoverage | None = None
 
 
 @dataclass(frozen=True)
@@ -309,6 +321,7 @@ def account_page(data: AccountData, *, csrf: str) -> str:
         else None
     )
     factors = factor_rows(v.risk) if v.risk is not None else []
+    requests: Sequence[RequestLine] = data.coverage.requests if data.coverage is not None else ()
     return render(
         "account.html",
         title=v.name or v.account_id,
@@ -324,6 +337,11 @@ def account_page(data: AccountData, *, csrf: str) -> str:
         stakeholders=sorted(v.stakeholders, key=lambda s: (s.side, s.role, s.stakeholder_id)),
         timeline=timeline(data),
         finite=finite,
+        theme_labels=THEME_LABELS,
+        quotes_shown=QUOTES_SHOWN,
+        requests_shown=requests[:REQUESTS_SHOWN],
+        requests_total=len(requests),
+        names={s.stakeholder_id: s.name for s in v.stakeholders if s.name},
     )
 
 
@@ -343,6 +361,8 @@ class AlertsData:
     error: str | None = None
     # Each alert's action plans, oldest first (templates/_plan.html).
     plans: Mapping[str, Sequence[PlanView]] = field(default_factory=dict)
+    # themes_by_side of the open split alerts shown, by alert id.
+    themes: Mapping[str, ThemesBySide] = field(default_factory=dict)
 
 
 def alerts_page(data: AlertsData, *, csrf: str, return_to: str) -> str:

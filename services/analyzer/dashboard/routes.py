@@ -14,7 +14,7 @@ import secrets
 import time
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Final, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -55,8 +55,12 @@ from services.analyzer.portfolio.export import to_csv
 from services.analyzer.portfolio.schemas import portfolio_view
 from services.analyzer.repository import directory
 from services.analyzer.repository.directory import OPEN_STATUSES
+from services.analyzer.requests import reading
 from services.analyzer.schemas import AccountSummary, AlertChange
 from services.analyzer.settings import AnalyzerSettings
+from services.analyzer.verbatims import repository as verbatim_repository
+from services.analyzer.verbatims.sides import alert_side_themes
+from services.analyzer.verbatims.summary import by_role
 from shared.authguard import AuthGuard
 from shared.errors import AppError, Conflict, InvalidRequest, NotFound
 
@@ -117,6 +121,12 @@ def _now() -> int:
 
 def _today() -> datetime:
     return datetime.now(UTC)
+
+
+def _heard_within(request: Request) -> timedelta:
+    """How recent an answer must be for its author to count as heard (``SURVEY_REQUEST_SILENT_AFTER_S``)."""
+    settings: AnalyzerSettings = request.app.state.settings
+    return timedelta(seconds=settings.survey_request_silent_after_s)
 
 
 def _secure(request: Request) -> bool:
@@ -297,7 +307,12 @@ async def accounts(
 ) -> HTMLResponse:
     """The portfolio: value at risk, and accounts ranked by divergence, renewal risk or value at risk."""
     listed = await directory.list_accounts(session, segment=segment, order=order, limit=PAGE_SIZE, offset=offset)
-    risks = await queries.risk_types(session, [account.account_id for account, _, _ in listed])
+    ids = [account.account_id for account, _, _ in listed]
+    risks = await queries.risk_types(session, ids)
+    thresholds = _assessor(request).config.thresholds
+    heard = await reading.decision_makers_heard(
+        session, ids, decision_roles=thresholds.decision_roles, heard_within=_heard_within(request), now=_today()
+    )
     open_alerts = await session.scalar(
         select(func.count()).select_from(AlertRow).where(AlertRow.status.in_(OPEN_STATUSES))
     )
@@ -317,10 +332,10 @@ async def accounts(
             ),
             annual_value=account.annual_value,
             risks=frozenset(risks.get(account.account_id, ())),
+            deciders=heard.get(account.account_id),
         )
         for account, model, n in listed
     ]
-    thresholds = _assessor(request).config.thresholds
     data = pages.AccountsData(
         portfolio=await queries.portfolio(session),
         open_alerts=int(open_alerts or 0),
@@ -344,7 +359,8 @@ async def account(
     session: SessionDep,
     bucket: Bucket | None = None,
 ) -> HTMLResponse:
-    """One account: its figures, positions over time, stakeholders, perception gap and timeline."""
+    """One account: its figures, positions over time, stakeholders, perception gap, what each role says,
+    coverage and survey requests, and timeline."""
     found = await directory.get_account(session, account_id)
     if found is None:
         return page(pages.message_page("Unknown account", f"There is no account {account_id!r}.", csrf=login.csrf), 404)
@@ -373,23 +389,34 @@ async def account(
         for name, client, supplier in sides_by_dimension
         if client is not None and supplier is not None
     ]
+    alerts = sorted(
+        await alert_repository.search(
+            session, status=None, account_id=account_id, type=None, limit=queries.MAX_MOMENTS, offset=0
+        ),
+        key=lambda a: (a.opened_as_of, a.alert_id),
+    )
+    comments = (await verbatim_repository.comments(session, [account_id])).get(account_id, [])
     data = pages.AccountData(
         view=view,
         history=points,
         nps=nps_series(answers, sides, [p.as_of for p in points]),
         bucket=chosen,
         moments=await queries.moments(session, account_id),
-        alerts=sorted(
-            await alert_repository.search(
-                session, status=None, account_id=account_id, type=None, limit=queries.MAX_MOMENTS, offset=0
-            ),
-            key=lambda a: (a.opened_as_of, a.alert_id),
-        ),
+        alerts=alerts,
         dimensions=dimensions,
         today=_today().date(),
         roles_in_history=sorted(last_roles, key=lambda r: (-last_roles[r], r)),
         risk_warning=assessor.config.thresholds.risk_warning,
         risk_critical=assessor.config.thresholds.risk_critical,
+        verbatims=by_role(comments, quotes=pages.QUOTES_SHOWN),
+        alert_themes=await alert_side_themes(session, [a for a in alerts if a.status in OPEN_STATUSES]),
+        coverage=await reading.account_coverage(
+            session,
+            account_id,
+            decision_roles=assessor.config.thresholds.decision_roles,
+            heard_within=_heard_within(request),
+            now=_today(),
+        ),
     )
     alert_ids = [a.alert_id for a in data.alerts]
     data = replace(data, plans=await plan_endpoints.plans_by_alert(session, assessor, alert_ids))
@@ -475,6 +502,7 @@ async def alerts(
         page_size=PAGE_SIZE,
         notice=notice,
         plans=plans,
+        themes=await alert_side_themes(session, [r for r in rows if r.status in OPEN_STATUSES]),
     )
     return_to = alerts_href(status=status, account_id=account_id, offset=offset or None)
     return page(pages.alerts_page(data, csrf=login.csrf, return_to=return_to))

@@ -11,8 +11,8 @@ from services.analyzer.assessment import Assessor
 from services.analyzer.db.request_models import SurveyRequest
 from services.analyzer.deps import FORBIDDEN, Limit, Offset, ReadKey, SessionDep, SettingsDep
 from services.analyzer.repository import directory
-from services.analyzer.requests import repository
-from services.analyzer.requests.coverage import RequestFact, Tally, coverage
+from services.analyzer.requests import reading, repository
+from services.analyzer.requests.coverage import Tally
 from services.analyzer.requests.schemas import (
     CoverageView,
     DecisionMakerView,
@@ -22,7 +22,7 @@ from services.analyzer.requests.schemas import (
     SurveyRequestView,
     TallyView,
 )
-from services.analyzer.requests.service import people_of, request_record
+from services.analyzer.requests.service import request_record
 from shared.errors import ERROR_RESPONSES, ErrorBody, NotFound
 
 router = APIRouter(tags=["survey requests"], responses=FORBIDDEN)
@@ -101,13 +101,16 @@ async def account_coverage(
     if await directory.get_account(session, account_id) is None:
         raise NotFound(f"no account {account_id!r}")
     assessor: Assessor = request.app.state.assessor
-    now = datetime.now(UTC)
-    rows = await repository.account_requests(session, account_id)
-    stakeholders = await directory.list_stakeholders(session, account_id)
-    people = await people_of(session, account_id, stakeholders, rows, assessor.config.thresholds.decision_roles, now)
-    facts = [RequestFact(r.role, r.moment, repository.effective_status(r, now)) for r in rows]
     heard_within = settings.survey_request_silent_after_s
-    found = coverage(people, facts, now=now, heard_within=timedelta(seconds=heard_within))
+    found = (
+        await reading.account_coverage(
+            session,
+            account_id,
+            decision_roles=assessor.config.thresholds.decision_roles,
+            heard_within=timedelta(seconds=heard_within),
+            now=datetime.now(UTC),
+        )
+    ).coverage
     return CoverageView(
         account_id=account_id,
         as_of=found.as_of,

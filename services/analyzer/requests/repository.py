@@ -1,14 +1,14 @@
-"""Every query on survey requests and request rounds."""
+"""Every query on survey requests and request rounds, and on the people and answers they read."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.analyzer.db.models import Response
+from services.analyzer.db.models import Response, Stakeholder
 from services.analyzer.db.request_models import RequestRound, SurveyRequest
 
 PENDING, FULFILLED, EXPIRED = "pending", "fulfilled", "expired"
@@ -45,6 +45,35 @@ async def last_answers(session: AsyncSession, account_id: str) -> dict[str, date
         .group_by(Response.stakeholder_id)
     )
     return {sid: at for sid, at in (await session.execute(query)).all() if at is not None}
+
+
+async def people_of_accounts(session: AsyncSession, account_ids: Collection[str]) -> dict[str, list[Stakeholder]]:
+    """The stakeholders of several accounts (one query), per account, ordered by id."""
+    if not account_ids:
+        return {}
+    query = select(Stakeholder).where(Stakeholder.account_id.in_(sorted(account_ids)))
+    found: dict[str, list[Stakeholder]] = {}
+    for row in await session.scalars(query.order_by(Stakeholder.account_id, Stakeholder.stakeholder_id)):
+        found.setdefault(row.account_id, []).append(row)
+    return found
+
+
+async def last_answers_of_accounts(
+    session: AsyncSession, account_ids: Collection[str]
+) -> dict[str, dict[str, datetime]]:
+    """When each person of several accounts (one query) last answered, per account and person."""
+    if not account_ids:
+        return {}
+    query = (
+        select(Response.account_id, Response.stakeholder_id, func.max(Response.occurred_at))
+        .where(Response.account_id.in_(sorted(account_ids)))
+        .group_by(Response.account_id, Response.stakeholder_id)
+    )
+    found: dict[str, dict[str, datetime]] = {}
+    for account_id, stakeholder_id, at in (await session.execute(query)).all():
+        if at is not None:
+            found.setdefault(account_id, {})[stakeholder_id] = at
+    return found
 
 
 async def search(
