@@ -40,7 +40,7 @@ from services.analyzer.model.account_state import (
 from services.analyzer.model.replay import AnswerVersion, Fact, Moment, replay
 from services.analyzer.model.risk import DEFAULT_RISK_MODEL, RiskModel
 from services.analyzer.repository import directory, ledger, responses
-from services.analyzer.repository.batch import batch_of
+from services.analyzer.repository.unit_of_work import batch_of
 from shared.events import Scale
 from shared.settings import Topics
 

@@ -24,13 +24,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.assessment import Assessor, ModelConfig
 from services.analyzer.attribution import Attribution, attribute, identities_of, known_respondent
-from services.analyzer.db.models import JourneyMomentRow, Response, UnverifiedAnswer
+from services.analyzer.db.models import Response, UnverifiedAnswer
 from services.analyzer.keyring import KeyRing
 from services.analyzer.model import DEFAULT_HALF_LIFE, DEFAULT_THRESHOLDS
 from services.analyzer.people.guard import erased_among
 from services.analyzer.people.repository import hold_against_erasure
 from services.analyzer.repository import directory, identities, ledger, positions, responses, unverified
 from services.analyzer.repository.batch import read_batch
+from services.analyzer.repository.unit_of_work import batch_work
 from services.analyzer.requests import service as survey_requests
 from shared.event_time import TimePolicy
 from shared.events import AccountEvent, Event, JourneyMoment, StakeholderEvent, SurveyResponse, decode_event
@@ -181,8 +182,35 @@ class EventProcessor:
             assert not isinstance(moment, ValueError | Shredded)
             decoded[index] = moment.model_copy(update={"stakeholder_id": None})
         events = [e for i, e in enumerate(decoded) if not isinstance(e, ValueError | Shredded) and i not in erased]
-        await ledger.prefetch(session, [e.event_id for e in events if e.event_id is not None])
-        await read_batch(session, events)
+        with batch_work(session) as work:
+            await ledger.prefetch(session, [e.event_id for e in events if e.event_id is not None])
+            await read_batch(session, events, work.read)
+            outcomes = await self._apply_all(session, records, decoded, erased)
+            # What the events changed, written once: the ORM's rows (accounts, people, demoted
+            # answers) in one flush, then the new answers, the ledger rows and the journey moments in
+            # one multi-row insert each (a rebuild reads them back), then what the batch owes its
+            # accounts (evaluations, rebuilds, alert rows), then one flush for the rest.
+            await session.flush()
+            await responses.write_new(session)
+            await work.write()
+            await self.assessor.finish(session)
+            if self.requests is not None:
+                # Whom to ask at the batch's journey moments, read from the evaluated accounts.
+                await survey_requests.after_batch(session, self.assessor, self.requests)
+            self.assessor.write_back(session)
+            # Where the state now stops, in the same transaction (repository/positions.py).
+            await positions.advance(session, positions.newest((m.topic, m.partition, m.offset) for _, m in records))
+            await session.flush()
+        return outcomes
+
+    async def _apply_all(
+        self,
+        session: AsyncSession,
+        records: Sequence[tuple[bytes, RecordMeta]],
+        decoded: Sequence[Event | Shredded | ValueError],
+        erased: set[int],
+    ) -> list[str]:
+        """Apply the decoded records in order; return each outcome (nothing is written yet)."""
         outcomes = []
         for index, ((raw, meta), event) in enumerate(zip(records, decoded, strict=True)):
             if isinstance(event, ValueError):
@@ -220,18 +248,6 @@ class EventProcessor:
                 outcome="applied",
             )
             outcomes.append("applied")
-        # The new answers in one multi-row insert (a rebuild reads them back), then what the batch
-        # owes its accounts (evaluations, rebuilds, alert rows), then one unit of work for the rest.
-        await session.flush()
-        await responses.write_new(session)
-        await self.assessor.finish(session)
-        if self.requests is not None:
-            # Whom to ask at the batch's journey moments, read from the evaluated accounts.
-            await survey_requests.after_batch(session, self.assessor, self.requests)
-        self.assessor.write_back(session)
-        # Where the state now stops, in the same transaction (repository/positions.py).
-        await positions.advance(session, positions.newest((m.topic, m.partition, m.offset) for _, m in records))
-        await session.flush()
         return outcomes
 
     async def apply(self, session: AsyncSession, event: Event) -> None:
@@ -355,14 +371,14 @@ class EventProcessor:
             )
         responses.add_moment(
             session,
-            JourneyMomentRow(
-                event_id=event.event_id,
-                account_id=event.account_id,
-                stakeholder_id=event.stakeholder_id,
-                moment=event.moment,
-                occurred_at=event.occurred_at,
-                attributes=event.attributes,
-            ),
+            {
+                "event_id": event.event_id,
+                "account_id": event.account_id,
+                "stakeholder_id": event.stakeholder_id,
+                "moment": event.moment,
+                "occurred_at": event.occurred_at,
+                "attributes": event.attributes,
+            },
         )
 
     async def _account(self, session: AsyncSession, event: AccountEvent) -> None:

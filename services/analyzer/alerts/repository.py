@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.db.models import AlertRow
-from services.analyzer.repository.batch import batch_of
 from services.analyzer.repository.directory import OPEN_STATUSES
+from services.analyzer.repository.unit_of_work import batch_of
 
 
 async def get(session: AsyncSession, alert_id: str) -> AlertRow | None:

@@ -2,10 +2,10 @@
 
 A batch names its accounts, identities and answers up front (the events are decoded first). This
 module reads every row those can reach in one query per table (accounts, their people, aliases,
-models, active alerts, current answer versions) and keeps them in the session. The repositories
-answer from it, including "there is no such row", so applying an event issues no query for what
-the batch already read, and what an event adds is registered here for the events after it. The
-ORM still writes everything back in one flush at the end of the batch.
+models, active alerts, current answer versions) into the batch's unit of work
+(``repository/unit_of_work.py``). The repositories answer from it, including "there is no such
+row", so applying an event issues no query for what the batch already read, and what an event adds
+is registered here for the events after it.
 
 Outside a consumer batch (the API, the sweep) there is no ``BatchState`` and the repositories query
 as usual.
@@ -33,7 +33,6 @@ from services.analyzer.db.models import (
 from services.analyzer.model.account_state import AccountState
 from shared.events import AccountEvent, Event, JourneyMoment, StakeholderEvent, SurveyResponse
 
-BATCH_KEY = "batch_state"
 CHUNK = 500
 
 T = TypeVar("T")
@@ -58,12 +57,6 @@ class BatchState:
     # Identities read for waiting (unattributed) answers, and those of them some answer waits for.
     waiting_domain: set[str] = field(default_factory=set)
     waiting: set[str] = field(default_factory=set)
-
-
-def batch_of(session: AsyncSession) -> BatchState | None:
-    """The batch state of this session, if it applies a consumer batch."""
-    state: BatchState | None = session.info.get(BATCH_KEY)
-    return state
 
 
 def _chunks(values: Iterable[T]) -> list[list[T]]:
@@ -97,9 +90,8 @@ def _names(events: Sequence[Event]) -> tuple[set[str], set[str], set[str]]:
     return accounts, identities, keys
 
 
-async def read_batch(session: AsyncSession, events: Sequence[Event]) -> BatchState:
-    """Read what ``events`` can reach and install it on the session for the repositories."""
-    state = BatchState()
+async def read_batch(session: AsyncSession, events: Sequence[Event], state: BatchState) -> None:
+    """Read what ``events`` can reach into ``state`` (the batch's unit of work holds it)."""
     accounts, identities, keys = _names(events)
     for chunk in _chunks(identities | accounts):
         found = {a.alias: a for a in await session.scalars(select(AccountAlias).where(AccountAlias.alias.in_(chunk)))}
@@ -134,5 +126,3 @@ async def read_batch(session: AsyncSession, events: Sequence[Event]) -> BatchSta
         answer_query = select(Response).where(Response.response_key.in_(chunk), Response.is_current.is_(True))
         for response in await session.scalars(answer_query):
             state.responses[(response.response_key, response.account_id)] = response
-    session.info[BATCH_KEY] = state
-    return state

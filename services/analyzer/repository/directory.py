@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.db.models import Account, AccountAlias, AccountModel, AlertRow, Stakeholder, StakeholderAlias
-from services.analyzer.repository.batch import batch_of
+from services.analyzer.repository.unit_of_work import batch_of
 
 OPEN_STATUSES = ("open", "acknowledged")  # an alert still waiting for its condition to clear
 Version = tuple[str, str]  # (occurred_at ISO 8601 in UTC, event_id): later wins, event_id breaks ties

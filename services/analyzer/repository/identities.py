@@ -17,7 +17,7 @@ from services.analyzer.db.models import (
     UnattributedAnswer,
     UnattributedIdentity,
 )
-from services.analyzer.repository.batch import batch_of
+from services.analyzer.repository.unit_of_work import batch_of
 
 
 async def account_for(session: AsyncSession, identity: str) -> str | None:

@@ -11,21 +11,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 from services.analyzer.db.models import OutboxMessage, ProcessedEvent
+from services.analyzer.repository.unit_of_work import work_of
 
 OUTBOX_KEY = "outbox_enqueued"
 WRITTEN_KEY = "outbox_written"
 HOOKED_KEY = "outbox_hooked"
 ROLLED_BACK_KEY = "outbox_rolled_back"
-KNOWN_KEY = "ledger_known"
 
 
 async def prefetch(session: AsyncSession, event_ids: Collection[str]) -> None:
     """Read in one query which of ``event_ids`` the ledger holds, for ``already_processed`` to use.
 
-    A consumer batch asks this once instead of once per event. Ids marked later in the same
-    transaction are found in the session (``mark_processed`` adds them to the known set).
+    A consumer batch asks this once instead of once per event, into its unit of work
+    (``repository/unit_of_work.py``); ids marked later in the batch are found there too
+    (``mark_processed`` adds them). Outside a consumer batch it does nothing.
     """
-    known: dict[str, bool] = session.info.setdefault(KNOWN_KEY, {})
+    work = work_of(session)
+    if work is None:
+        return
+    known = work.known
     wanted = [i for i in dict.fromkeys(event_ids) if i not in known]
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
@@ -35,9 +39,9 @@ async def prefetch(session: AsyncSession, event_ids: Collection[str]) -> None:
 
 async def already_processed(session: AsyncSession, event_id: str) -> bool:
     """True if the event was applied (or dead-lettered) before."""
-    known: dict[str, bool] = session.info.get(KNOWN_KEY, {})
-    if event_id in known:
-        return known[event_id]
+    work = work_of(session)
+    if work is not None and event_id in work.known:
+        return work.known[event_id]
     return await session.get(ProcessedEvent, event_id) is not None
 
 
@@ -50,19 +54,25 @@ def mark_processed(
     offset: int,
     outcome: str,
 ) -> None:
-    """Record the event in the same transaction as its effects."""
-    if KNOWN_KEY in session.info:
-        session.info[KNOWN_KEY][event_id] = True
-    session.add(
-        ProcessedEvent(
-            event_id=event_id,
-            topic=topic,
-            partition=partition,
-            offset=offset,
-            processed_at=datetime.now(UTC),
-            outcome=outcome,
-        ),
-    )
+    """Record the event in the same transaction as its effects.
+
+    In a consumer batch the row joins the batch's unit of work, written with the others in one
+    insert (``BatchWork.write``); otherwise the session writes it at its next flush.
+    """
+    row = {
+        "event_id": event_id,
+        "topic": topic,
+        "partition": partition,
+        "offset": offset,
+        "processed_at": datetime.now(UTC),
+        "outcome": outcome,
+    }
+    work = work_of(session)
+    if work is None:
+        session.add(ProcessedEvent(**row))
+        return
+    work.known[event_id] = True
+    work.processed.append(row)
 
 
 def enqueue(session: AsyncSession, *, message_id: str, topic: str, key: str, value: dict[str, Any]) -> None:

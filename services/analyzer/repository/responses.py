@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.db.models import JourneyMomentRow, Response
-from services.analyzer.repository.batch import batch_of
+from services.analyzer.repository.unit_of_work import batch_of, work_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +53,18 @@ async def stats_by_stakeholder(session: AsyncSession, account_id: str) -> dict[s
     return {sid: ResponseStats(responses=int(count), last_response_at=last) for sid, count, last in rows}
 
 
-def add_moment(session: AsyncSession, row: JourneyMomentRow) -> None:
-    """Store a journey moment."""
-    session.add(row)
+def add_moment(session: AsyncSession, row: dict[str, Any]) -> None:
+    """Store a journey moment (the columns of ``JourneyMomentRow``).
+
+    In a consumer batch it joins the batch's unit of work, inserted with the others in one statement
+    before the batch's evaluations (a rebuild reads the moments back); otherwise the session writes
+    it at its next flush.
+    """
+    work = work_of(session)
+    if work is None:
+        session.add(JourneyMomentRow(**row))
+    else:
+        work.moments.append(row)
 
 
 async def every_version(session: AsyncSession, account_id: str) -> list[Response]:
