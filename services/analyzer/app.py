@@ -89,6 +89,7 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
             trusted_link_sources=settings.trust_link_parameters,
             keyring=keyring,
             requests=request_config(settings),
+            dedup_window=timedelta(seconds=settings.analyzer_dedup_window_s),
         )
 
         async def consuming() -> None:
@@ -125,6 +126,7 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
                         interval_s=settings.analyzer_prune_interval_s,
                         outbox_retention=timedelta(seconds=settings.analyzer_outbox_retention_s),
                         delivery_retention=timedelta(seconds=settings.webhook_delivery_retention_s),
+                        dedup_window=timedelta(seconds=settings.analyzer_dedup_window_s),
                     ),
                     "pruning",
                 ),

@@ -16,7 +16,7 @@ import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -81,6 +81,7 @@ class EventProcessor:
         trusted_link_sources: Iterable[str] = (),
         keyring: KeyRing | None = None,
         requests: survey_requests.RequestConfig | None = None,
+        dedup_window: timedelta | None = None,
     ) -> None:
         self.topics = topics
         self.assessor = Assessor(model or ModelConfig(DEFAULT_HALF_LIFE, DEFAULT_THRESHOLDS), topics)
@@ -90,6 +91,9 @@ class EventProcessor:
         self.keyring = keyring
         # Survey requests at journey moments (None: no one is asked; answers still fulfil requests).
         self.requests = requests
+        # How long the ledger keeps an event's id (ANALYZER_DEDUP_WINDOW_S; None: for ever, as in a
+        # rebuild's fresh database). Beyond it, a late duplicate is recognised by the facts it left.
+        self.dedup_window = dedup_window
 
     def decode(self, raw: bytes) -> Event | Shredded:
         """Parse a record (opening its sealed personal data) and check its event time.
@@ -183,7 +187,17 @@ class EventProcessor:
             decoded[index] = moment.model_copy(update={"stakeholder_id": None})
         events = [e for i, e in enumerate(decoded) if not isinstance(e, ValueError | Shredded) and i not in erased]
         with batch_work(session) as work:
-            await ledger.prefetch(session, [e.event_id for e in events if e.event_id is not None])
+            published = {
+                e.event_id: m.timestamp_ms
+                for e, (_, m) in zip(decoded, records, strict=True)
+                if not isinstance(e, ValueError) and e.event_id is not None
+            }
+            await ledger.prefetch(
+                session,
+                [e.event_id for e in events if e.event_id is not None],
+                published_ms=published,
+                dedup_window=self.dedup_window,
+            )
             await read_batch(session, events, work.read)
             outcomes = await self._apply_all(session, records, decoded, erased)
             # What the events changed, written once: the ORM's rows (accounts, people, demoted

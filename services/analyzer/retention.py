@@ -5,6 +5,10 @@
 - A finished webhook delivery (delivered, or failed for good) and its attempts are kept for
   ``WEBHOOK_DELIVERY_RETENTION_S`` (30 days), the history ``GET /v1/subscriptions/{id}/deliveries``
   shows and a replay can resend, then deleted. A pending delivery is never deleted.
+- A processed event's id is kept in the ledger for ``ANALYZER_DEDUP_WINDOW_S`` (7 days), longer than
+  any client or vendor retries, then deleted. A duplicate arriving later still changes nothing: the
+  answer, moment or held answer it left is found by its id (``repository/ledger.py``), and a replay
+  from Kafka starts at the positions recorded with the state, not before them.
 
 Both retentions must outlast ``ALERT_NEWS_HORIZON_S`` (3 days): a replay of an alert change younger
 than the news horizon (after a restore) finds its delivery by ``webhook-id`` and does not send it
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
@@ -23,7 +27,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.analyzer.db.errors import is_outage
-from services.analyzer.db.models import OutboxMessage
+from services.analyzer.db.models import OutboxMessage, ProcessedEvent
 from services.analyzer.db.webhook_models import Delivery
 from services.analyzer.webhooks.repository import DELIVERED, FAILED
 
@@ -39,6 +43,7 @@ class Pruned:
 
     outbox: int = 0
     deliveries: int = 0
+    processed: int = 0
 
 
 async def _outbox_chunk(session: AsyncSession, before: datetime) -> int:
@@ -71,20 +76,33 @@ async def _deliveries_chunk(session: AsyncSession, before: datetime) -> int:
     return len(ids)
 
 
+async def _processed_chunk(session: AsyncSession, before: datetime) -> int:
+    ids = list(
+        await session.scalars(select(ProcessedEvent.event_id).where(ProcessedEvent.processed_at < before).limit(CHUNK))
+    )
+    if ids:
+        await session.execute(delete(ProcessedEvent).where(ProcessedEvent.event_id.in_(ids)))
+    return len(ids)
+
+
 async def prune(
     sessions: async_sessionmaker[AsyncSession],
     *,
     outbox_retention: timedelta,
     delivery_retention: timedelta,
+    dedup_window: timedelta | None = None,
     now: datetime | None = None,
 ) -> Pruned:
     """Delete what outlived its retention, a chunk per short transaction; return the counts."""
     now = now or datetime.now(UTC)
-    counts = {"outbox": 0, "deliveries": 0}
-    for name, chunk, before in (
+    counts = {"outbox": 0, "deliveries": 0, "processed": 0}
+    steps = [
         ("outbox", _outbox_chunk, now - outbox_retention),
         ("deliveries", _deliveries_chunk, now - delivery_retention),
-    ):
+    ]
+    if dedup_window is not None:
+        steps.append(("processed", _processed_chunk, now - dedup_window))
+    for name, chunk, before in steps:
         while True:
             async with sessions() as session, session.begin():
                 deleted = await chunk(session, before)
@@ -100,17 +118,23 @@ async def prune_forever(
     interval_s: float,
     outbox_retention: timedelta,
     delivery_retention: timedelta,
+    dedup_window: timedelta | None = None,
 ) -> None:
     """Prune every ``interval_s`` seconds; never raises (an outage is retried at the next round)."""
     while True:
         try:
-            pruned = await prune(sessions, outbox_retention=outbox_retention, delivery_retention=delivery_retention)
+            pruned = await prune(
+                sessions,
+                outbox_retention=outbox_retention,
+                delivery_retention=delivery_retention,
+                dedup_window=dedup_window,
+            )
         except Exception as exc:
             if not is_outage(exc):
                 log.exception("pruning failed")
             else:
                 log.warning("pruning skipped: database unreachable", extra={"reason": str(exc)[:200]})
         else:
-            if pruned.outbox or pruned.deliveries:
-                log.info("pruned", extra={"outbox": pruned.outbox, "deliveries": pruned.deliveries})
+            if pruned.outbox or pruned.deliveries or pruned.processed:
+                log.info("pruned", extra=asdict(pruned))
         await asyncio.sleep(interval_s)

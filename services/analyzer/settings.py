@@ -47,6 +47,10 @@ class AnalyzerSettings(ServiceSettings):
     # deliveries are deleted after these, checked every ANALYZER_PRUNE_INTERVAL_S.
     analyzer_outbox_retention_s: float = Field(default=7 * 86_400, ge=0)
     webhook_delivery_retention_s: float = Field(default=30 * 86_400, ge=0)
+    # The ledger of processed event ids keeps each id this long; a duplicate arriving later is still
+    # recognised by the answer or moment it left (repository/ledger.py). Longer than any client's or
+    # vendor's retries.
+    analyzer_dedup_window_s: float = Field(default=7 * 86_400, ge=1)
     analyzer_prune_interval_s: float = Field(default=3600.0, gt=0)
     analyzer_publish_timeout_s: float = Field(default=10.0, gt=0)
     analyzer_run_migrations: bool = True
