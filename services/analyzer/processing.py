@@ -236,32 +236,16 @@ class EventProcessor:
                 continue
             if isinstance(event, Shredded):
                 # Processed, so a replay changes nothing; never a dead letter: nothing is wrong with it.
-                ledger.mark_processed(
-                    session,
-                    event_id,
-                    topic=meta.topic,
-                    partition=meta.partition,
-                    offset=meta.offset,
-                    outcome="shredded",
-                )
-                outcomes.append("shredded")
-                continue
-            if index in erased:
-                ledger.mark_processed(
-                    session, event_id, topic=meta.topic, partition=meta.partition, offset=meta.offset, outcome="erased"
-                )
-                outcomes.append("erased")
-                continue
-            await self.apply(session, event)
+                outcome = "shredded"
+            elif index in erased:
+                outcome = "erased"  # about a person erased since it was published (people/guard.py)
+            else:
+                await self.apply(session, event)
+                outcome = "applied"
             ledger.mark_processed(
-                session,
-                event_id,
-                topic=meta.topic,
-                partition=meta.partition,
-                offset=meta.offset,
-                outcome="applied",
+                session, event_id, topic=meta.topic, partition=meta.partition, offset=meta.offset, outcome=outcome
             )
-            outcomes.append("applied")
+            outcomes.append(outcome)
         return outcomes
 
     async def apply(self, session: AsyncSession, event: Event) -> None:
