@@ -1,4 +1,4 @@
-"""``python -m bench.demo`` (``make demo``): replay a seeded year through the running stack, then backtest."""
+"""``python -m bench.demo`` (``make demo``): replay a seeded year through the running stack, backtest, patterns."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from bench.demo.generator import Portfolio, generate
-from bench.demo.report import account_lines, backtest_lines
+from bench.demo.report import account_lines, backtest_lines, pattern_lines
 from bench.demo.stack import Stack, StackError
 
 
@@ -49,6 +49,8 @@ def run(stack: Stack, portfolio: Portfolio, *, lookback_days: int, timeout_s: fl
         lines += account_lines(plan, stack.account(plan.account_id), stack.alerts(plan.account_id))
     lines.append("")
     lines += backtest_lines(stack.backtest(account_prefix=f"demo-{portfolio.seed}-", lookback_days=lookback_days))
+    lines.append("")
+    lines += pattern_lines(stack.portfolio())
     return lines
 
 

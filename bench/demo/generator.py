@@ -23,6 +23,7 @@ from bench.demo.archetypes import (
     sentiment,
     silence_window,
 )
+from bench.demo.comments import relationship_comment, ticket_comment
 
 YEAR_DAYS: Final = 365
 Segment = Literal["enterprise", "mid_market", "smb"]
@@ -127,15 +128,20 @@ def draw(rng: random.Random, odds: tuple[tuple[Any, float], ...]) -> Any:
     return odds[-1][0]
 
 
-def generate(seed: int, *, end: date, accounts: int = 50) -> Portfolio:
-    """Every account's plan and events for the year ending on ``end`` (the demo passes today)."""
+def generate(seed: int, *, end: date, accounts: int = 50, comments: bool = True) -> Portfolio:
+    """Every account's plan and events for the year ending on ``end`` (the demo passes today).
+
+    ``comments``: whether some answers carry a comment (``comments``). Comments come from a second
+    random stream per account, so the events without them are exactly those of ``comments=False``.
+    """
     start = datetime.combine(end - timedelta(days=YEAR_DAYS), time(0), tzinfo=UTC)
     stories = [name for name, n in archetype_counts(accounts).items() for _ in range(n)]
     random.Random(seed).shuffle(stories)
     plans: list[AccountPlan] = []
     events: list[tuple[str, int, dict[str, Any]]] = []
     for n, archetype in enumerate(stories, start=1):
-        account = _Account(f"demo-{seed}-{n:02d}", archetype, start, random.Random(f"{seed}:{n}"))
+        voice = random.Random(f"{seed}:{n}:comments") if comments else None
+        account = _Account(f"demo-{seed}-{n:02d}", archetype, start, random.Random(f"{seed}:{n}"), voice)
         plans.append(account.plan)
         events += [(e["occurred_at"], len(events) + i, e) for i, e in enumerate(account.events())]
     events.sort(key=lambda item: (item[0], item[1]))
@@ -150,6 +156,7 @@ class _Account:
     archetype: ArchetypeName
     start: datetime
     rng: random.Random
+    voice: random.Random | None  # the comments' own stream (None: no comments), never ``rng``
     plan: AccountPlan = field(init=False)
     _events: list[dict[str, Any]] = field(default_factory=list)
 
@@ -325,9 +332,7 @@ class _Account:
                     if late and day < last:
                         spoke.add(person.stakeholder_id)
                 if answers and day < last:
-                    self._answer(
-                        person, day, self.rng.randint(8, 17), "nps", self._nps(person, day), source="relationship"
-                    )
+                    self._survey_answer(person, day)
             if wave + 3 >= last:
                 continue
             # Suppliers believe they deliver: the account manager rates the relationship and support highly.
@@ -338,7 +343,15 @@ class _Account:
         for person in self._client(*DECISION_MAKERS):
             if self._silent(person) and person.stakeholder_id not in spoke:
                 day = self.rng.randint(silent[1] + 5, self.plan.renewal_day - 3)
-                self._answer(person, day, self.rng.randint(8, 17), "nps", self._nps(person, day), source="relationship")
+                self._survey_answer(person, day)
+
+    def _survey_answer(self, person: Person, day: int) -> None:
+        """One relationship-survey answer, with the comment the person may write beside it."""
+        hour = self.rng.randint(8, 17)  # drawn before the score, as always: the same seed, the same answers
+        score = self._nps(person, day)
+        comment = relationship_comment(self.voice, self.plan.archetype, person.role, score) if self.voice else None
+        extra = {"comment": comment} if comment else {}
+        self._answer(person, day, hour, "nps", score, source="relationship", **extra)
 
     def _pulse(self, phase: int, last: int) -> None:
         """Monthly pulse to end users and the champion: NPS one month, CSAT on the product the next."""
@@ -364,8 +377,18 @@ class _Account:
             self._moment(day, 13, "support_close", attributes, person.stakeholder_id)
             if self.rng.random() < ANSWER_RATE_TICKET:
                 score = self._csat(person, day)
+                comment = ticket_comment(self.voice, score) if self.voice else None
+                extra = {"comment": comment} if comment else {}
                 self._answer(
-                    person, day, 15, "csat", score, dimension="support", moment="support_close", response_id=ticket
+                    person,
+                    day,
+                    15,
+                    "csat",
+                    score,
+                    dimension="support",
+                    moment="support_close",
+                    response_id=ticket,
+                    **extra,
                 )
 
     def _onboarding(self, day: int) -> None:

@@ -1,4 +1,4 @@
-"""The demo's printed tables: each account with its alerts, then the backtest (pure formatting)."""
+"""The demo's printed tables: each account with its alerts, the backtest, the portfolio's patterns (pure)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from bench.demo.archetypes import ARCHETYPES
 from bench.demo.generator import AccountPlan
+from services.cli.commands.portfolio import view_lines
 
 STORY_WIDTH = max(len(a.name) for a in ARCHETYPES)  # the story column fits the longest name
 RULE_LABELS = {
@@ -78,4 +79,19 @@ def backtest_lines(answer: dict[str, Any]) -> list[str]:
         "One seed is one portfolio: `make backtest` gives every rule's figures over 30 held-out seeds and an "
         "independent generator, with their spread."
     )
+    return lines
+
+
+def pattern_lines(view: dict[str, Any]) -> list[str]:
+    """``GET /v1/portfolio`` as ``feedback portfolio`` prints it, under a heading that says what it is."""
+    lines = [
+        f"Portfolio patterns over the {view['accounts']} accounts the analyzer holds: each client role's mean "
+        "position by segment (SE: its standard error), how often it is the low side of its account's widest gap, "
+        "and the expected value at risk; then what drives the gaps and what the low side writes about, and the "
+        "quarterly trend (`feedback portfolio`).",
+        "",
+        *view_lines(view),
+    ]
+    if view["truncated"]:
+        lines.append(f"(only the first {view['accounts']} accounts were read)")
     return lines

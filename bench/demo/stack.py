@@ -118,6 +118,11 @@ class Stack:
         answer: dict[str, Any] = self._json(self._analyzer.get("/v1/backtest", params=params))
         return answer
 
+    def portfolio(self) -> dict[str, Any]:
+        """``GET /v1/portfolio``: the patterns over every account the analyzer holds (up to 1000)."""
+        view: dict[str, Any] = self._json(self._analyzer.get("/v1/portfolio", params={"limit": 1000}))
+        return view
+
     @staticmethod
     def _json(answer: httpx.Response) -> Any:
         if answer.status_code != 200:

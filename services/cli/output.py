@@ -42,16 +42,23 @@ def field(name: str, key: str | None = None) -> Column:
     return name, lambda row: row.get(key)
 
 
-def table(rows: Iterable[Mapping[str, Any]], columns: Sequence[Column], *, empty: str = "(none)") -> None:
-    """Rows as a table with a header, columns padded to their widest cell."""
+def table_lines(rows: Iterable[Mapping[str, Any]], columns: Sequence[Column], *, empty: str = "(none)") -> list[str]:
+    """Rows as the lines of a table with a header, columns padded to their widest cell."""
     body = [[cell(get(row)) for _, get in columns] for row in rows]
     if not body:
-        print(empty)
-        return
+        return [empty]
     header = [name for name, _ in columns]
     widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(columns))]
-    for line in [header, *body]:
-        print("  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)).rstrip())
+    return [
+        "  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)).rstrip()
+        for line in [header, *body]
+    ]
+
+
+def table(rows: Iterable[Mapping[str, Any]], columns: Sequence[Column], *, empty: str = "(none)") -> None:
+    """Rows as a table with a header, columns padded to their widest cell, on stdout."""
+    for line in table_lines(rows, columns, empty=empty):
+        print(line)
 
 
 def fields(pairs: Sequence[tuple[str, Any]]) -> None:

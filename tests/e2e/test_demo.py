@@ -78,3 +78,12 @@ async def test_the_demo_replays_a_portfolio_and_the_backtest_finds_what_was_plan
     assert calibration["bad"] == answer["bad_outcomes"]
     assert sum(group["renewals"] for group in calibration["groups"]) == 10
     assert 0.0 <= calibration["brier"] <= 1.0
+    # After the backtest, the portfolio's pattern table (as `feedback portfolio` prints it), from the same
+    # stored state: the analyzer read the comments, and IT's in the splitting accounts are about effort.
+    patterns = printed[printed.index("Portfolio patterns over the 10 accounts") :]
+    assert printed.index("Backtest over 10 renewals") < printed.index("Portfolio patterns")
+    header = patterns.splitlines()[2]
+    assert header.split()[:3] == ["Segment", "Role", "Accounts"]
+    assert header.endswith("Low side  Value at risk")
+    says = [line for line in patterns.splitlines() if "low side says" in line]
+    assert any("effort" in line for line in says)

@@ -96,8 +96,8 @@ def trend_rows(view: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def print_view(view: Mapping[str, Any]) -> None:
-    """The pattern table, the drivers and the trend, for people."""
+def view_lines(view: Mapping[str, Any]) -> list[str]:
+    """The pattern table, the drivers and the trend, for people (``make demo`` prints them too)."""
     columns: Sequence[output.Column] = [
         output.field("Segment"),
         output.field("Role"),
@@ -107,17 +107,15 @@ def print_view(view: Mapping[str, Any]) -> None:
         output.field("Low side", "low_side"),
         output.field("Value at risk", "value_at_risk"),
     ]
-    output.table(pattern_rows(view), columns, empty="(no account the model holds)")
-    lines = driver_lines(view)
-    if lines:
-        print()
-        for line in lines:
-            print(line)
+    lines = output.table_lines(pattern_rows(view), columns, empty="(no account the model holds)")
+    drivers = driver_lines(view)
+    if drivers:
+        lines += ["", *drivers]
     trend = trend_rows(view)
     if trend:
-        print()
         roles = [k for k in trend[0] if k not in {"quarter", "split_accounts", "mean_gap", "most_often_low"}]
-        output.table(
+        lines.append("")
+        lines += output.table_lines(
             trend,
             [
                 output.field("Quarter"),
@@ -127,6 +125,13 @@ def print_view(view: Mapping[str, Any]) -> None:
                 *(output.field(role, role) for role in roles),
             ],
         )
+    return lines
+
+
+def print_view(view: Mapping[str, Any]) -> None:
+    """``view_lines`` on stdout; a note on stderr when the selection was cut at the limit."""
+    for line in view_lines(view):
+        print(line)
     if view["truncated"]:
         output.note(f"only the first {view['accounts']} accounts were read: raise --limit")
 
