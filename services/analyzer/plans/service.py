@@ -94,6 +94,7 @@ async def create(
         created_at=now,
         updated_at=now,
         completed_at=None,
+        completed_as_of=None,
         created_by=key_id,
         before=None,
         seq=0,
@@ -140,6 +141,8 @@ async def change(
         plan.status = status
         if status in FINAL:
             plan.completed_at = now
+        if status == "done":
+            plan.completed_as_of = (await assessor.state(session, plan.account_id))[1].clock
     if owner is not None:
         plan.owner = owner
     if due_date is not UNCHANGED:
