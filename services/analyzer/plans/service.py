@@ -230,7 +230,10 @@ async def outcome(session: AsyncSession, assessor: Assessor, plan: ActionPlan, n
     if before is None or plan.status != "done" or plan.completed_at is None:
         return Outcome(before, None, None, len(asked), fulfilled, [])
     roles = [before.high_role, before.low_role]
-    answered = await repository.answered_roles(session, plan.account_id, roles, plan.completed_at)
+    # After the plan was done in event time (the account's clock then) when known: a replayed history's
+    # answers are after it though they were processed long before the wall clock's completion.
+    since = plan.completed_as_of or plan.completed_at
+    answered = await repository.answered_roles(session, plan.account_id, roles, since)
     account = await directory.get_account(session, plan.account_id)
     if not answered or account is None:
         return Outcome(before, None, None, len(asked), fulfilled, answered)
