@@ -7,9 +7,11 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
+from bench.demo import supplier
 from bench.demo.generator import Portfolio, generate
-from bench.demo.report import account_lines, backtest_lines, pattern_lines
+from bench.demo.report import account_lines, backtest_lines, coverage_lines, pattern_lines, plan_lines
 from bench.demo.stack import Stack, StackError
 
 
@@ -32,14 +34,39 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run(stack: Stack, portfolio: Portfolio, *, lookback_days: int, timeout_s: float) -> list[str]:
-    """Post the portfolio, wait until the analyzer has taken it in, and return the printed lines."""
-    stack.check()
+def _post(stack: Stack, events: Sequence[dict[str, Any]], timeout_s: float) -> None:
     before = stack.processed()
+    stack.post(events)
+    stack.wait_processed(before + len(events), timeout_s=timeout_s)
+
+
+def act(stack: Stack, account_id: str) -> str | None:
+    """The supplier acts on a recovering account: a plan on its open alert, marked done; the plan's id.
+
+    None when the account has no open alert to plan on; an account that already has a plan (the demo run
+    again) keeps it.
+    """
+    held = stack.plans(account_id)
+    if held:
+        return str(held[0]["plan_id"])
+    alert = supplier.alert_to_plan(stack.alerts(account_id))
+    if alert is None:
+        return None
+    plan = stack.make_plan(alert["alert_id"], supplier.plan_body(account_id))
+    return str(stack.finish_plan(plan["plan_id"])["plan_id"])
+
+
+def run(stack: Stack, portfolio: Portfolio, *, lookback_days: int, timeout_s: float) -> list[str]:
+    """Post the portfolio, with the supplier acting on the recovering accounts on their action day, wait until
+    the analyzer has taken it in, and return the printed lines."""
+    stack.check()
+    split = supplier.phases(portfolio)
     print(f"posting {len(portfolio.events)} events of {len(portfolio.accounts)} accounts to ingest ...", flush=True)
-    stack.post(portfolio.events)
     print("waiting for the analyzer ...", flush=True)
-    stack.wait_processed(before + len(portfolio.events), timeout_s=timeout_s)
+    _post(stack, split.before, timeout_s)
+    print(f"the supplier acts on {len(split.acting)} recovering accounts ...", flush=True)
+    acted = {account_id: act(stack, account_id) for account_id in split.acting}
+    _post(stack, split.after, timeout_s)
     lines = [
         f"A year of {len(portfolio.accounts)} accounts, seed {portfolio.seed}, "
         f"{portfolio.start.date()} to {portfolio.end}; NPS and divergence as of the last event.",
@@ -47,8 +74,14 @@ def run(stack: Stack, portfolio: Portfolio, *, lookback_days: int, timeout_s: fl
     ]
     for plan in portfolio.accounts:
         lines += account_lines(plan, stack.account(plan.account_id), stack.alerts(plan.account_id))
+    prefix = f"demo-{portfolio.seed}-"
     lines.append("")
-    lines += backtest_lines(stack.backtest(account_prefix=f"demo-{portfolio.seed}-", lookback_days=lookback_days))
+    lines += coverage_lines([row for row in stack.accounts() if row["account_id"].startswith(prefix)])
+    lines.append("")
+    made = [p for account_id in acted for p in stack.plans(account_id) if p["plan_id"] == acted[account_id]]
+    lines += plan_lines(made, stack.loop())
+    lines.append("")
+    lines += backtest_lines(stack.backtest(account_prefix=prefix, lookback_days=lookback_days))
     lines.append("")
     lines += pattern_lines(stack.portfolio())
     return lines

@@ -55,19 +55,20 @@ def backtest_lines(answer: dict[str, Any]) -> list[str]:
         f"{outcomes['downsized']}, churned {outcomes['churned']}): a rule flags a renewal when it held at any "
         f"time in the {answer['lookback_days']} days before it.",
         "",
-        f"{'rule':<30} {'flagged':>7} {'caught':>7} {'false alarms':>12} {'missed':>6} {'precision':>9} "
-        f"{'recall':>6} {'median lead (days)':>18}",
+        f"{'rule':<30} {'flagged':>7} {'caught':>7} {'false alarms':>12} {'saves':>5} {'missed':>6} "
+        f"{'precision':>9} {'recall':>6} {'median lead (days)':>18}",
     ]
     for rule in answer["rules"]:
         lead = rule["median_lead_days"]
         lines.append(
             f"{RULE_LABELS.get(rule['rule'], rule['rule']):<30} {rule['flagged']:>7} {rule['caught']:>7} "
-            f"{rule['false_alarms']:>12} {rule['missed']:>6} {_percent(rule['precision']):>9} "
+            f"{rule['false_alarms']:>12} {rule['saves']:>5} {rule['missed']:>6} {_percent(rule['precision']):>9} "
             f"{_percent(rule['recall']):>6} {'n/a' if lead is None else f'{lead:.0f}':>18}"
         )
     lines.append(
         f"caught: churned or downsized renewals flagged (of {answer['bad_outcomes']}); false alarms: renewed "
-        "accounts flagged; lead: first flag to the renewal, over the caught ones."
+        "accounts flagged; saves: renewed accounts flagged where a plan done in the window preceded the flag "
+        "clearing; lead: first flag to the renewal, over the caught ones."
     )
     calibration = answer.get("calibration") or {}
     if calibration.get("brier") is not None:
@@ -94,4 +95,33 @@ def pattern_lines(view: dict[str, Any]) -> list[str]:
     ]
     if view["truncated"]:
         lines.append(f"(only the first {view['accounts']} accounts were read)")
+    return lines
+
+
+def coverage_lines(rows: Iterable[dict[str, Any]]) -> list[str]:
+    """Decision makers heard recently, out of all, over the demo's accounts (``GET /v1/accounts``)."""
+    found = [row["coverage"] for row in rows if row.get("coverage")]
+    heard = sum(c["decision_makers_heard"] for c in found)
+    total = sum(c["decision_makers"] for c in found)
+    unheard = sum(1 for c in found if c["decision_makers_heard"] < c["decision_makers"])
+    return [
+        f"Coverage: {heard} of {total} decision makers heard recently across {len(found)} accounts; "
+        f"{unheard} accounts have a decision maker unheard (the survey requests ask them next)."
+    ]
+
+
+def plan_lines(plans: Iterable[dict[str, Any]], loop: dict[str, Any]) -> list[str]:
+    """The supplier's action plans with their before and after, and the portfolio's loop figures."""
+    lines = ["Action plans (the recovering accounts' supplier, on the day it acted):"]
+    listed = list(plans)
+    for plan in listed:
+        lines.append(f"  {plan['account_id']}  {plan['status']:<5} {plan['outcome']['summary']}")
+    if not listed:
+        lines.append("  (none)")
+    share = loop.get("closed_share")
+    lines.append(
+        f"Loop: {loop['planned']} of {loop['alerts']} alerts planned, {loop['completed']} done, "
+        f"{loop['recovered']} recovered; gap closed after a plan: {loop['closed']} of {loop['measured']} measured "
+        f"({_percent(share)})."
+    )
     return lines

@@ -123,9 +123,36 @@ class Stack:
         view: dict[str, Any] = self._json(self._analyzer.get("/v1/portfolio", params={"limit": 1000}))
         return view
 
+    def plans(self, account_id: str) -> list[dict[str, Any]]:
+        """``GET /v1/plans`` of one account, newest first."""
+        plans: list[dict[str, Any]] = self._json(self._analyzer.get("/v1/plans", params={"account_id": account_id}))
+        return plans
+
+    def make_plan(self, alert_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /v1/alerts/{id}/plan``."""
+        plan: dict[str, Any] = self._json(self._analyzer.post(f"/v1/alerts/{alert_id}/plan", json=body), ok=201)
+        return plan
+
+    def finish_plan(self, plan_id: str) -> dict[str, Any]:
+        """``PATCH /v1/plans/{id}`` to ``done``."""
+        plan: dict[str, Any] = self._json(self._analyzer.patch(f"/v1/plans/{plan_id}", json={"status": "done"}))
+        return plan
+
+    def accounts(self) -> list[dict[str, Any]]:
+        """``GET /v1/accounts`` (every account, up to 1000)."""
+        rows: list[dict[str, Any]] = self._json(
+            self._analyzer.get("/v1/accounts", params={"order": "account_id", "limit": 1000})
+        )
+        return rows
+
+    def loop(self) -> dict[str, Any]:
+        """``GET /v1/loop``."""
+        figures: dict[str, Any] = self._json(self._analyzer.get("/v1/loop"))
+        return figures
+
     @staticmethod
-    def _json(answer: httpx.Response) -> Any:
-        if answer.status_code != 200:
+    def _json(answer: httpx.Response, ok: int = 200) -> Any:
+        if answer.status_code != ok:
             raise StackError(f"{answer.request.url.path} answered {answer.status_code}: {answer.text[:500]}")
         return answer.json()
 

@@ -34,6 +34,7 @@ from services.analyzer.model.risk import DEFAULT_RISK_MODEL, RiskModel
 from services.analyzer.people import endpoints as people_endpoints
 from services.analyzer.people import topic as erasures_topic
 from services.analyzer.plans import endpoints as plan_endpoints
+from services.analyzer.plans import loop_endpoints
 from services.analyzer.portfolio import endpoints as portfolio_endpoints
 from services.analyzer.processing import EventProcessor
 from services.analyzer.relay import OutboxRelay
@@ -216,6 +217,7 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
     app.include_router(people_endpoints.router)
     app.include_router(request_endpoints.router)
     app.include_router(plan_endpoints.router)
+    app.include_router(loop_endpoints.router)
     app.include_router(portfolio_endpoints.router)
     dashboard.install(app, settings)
     return app

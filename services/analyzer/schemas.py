@@ -98,8 +98,21 @@ class _AccountFigures(BaseModel):
     open_alerts: int
 
 
+class CompactCoverage(BaseModel):
+    """How many of an account's decision makers were heard recently, out of how many (the account list's coverage)."""
+
+    decision_makers_heard: int = Field(
+        description="decision makers with an answer within SURVEY_REQUEST_SILENT_AFTER_S (docs/api.md, Coverage)"
+    )
+    decision_makers: int = Field(description="the account's decision makers, heard or not")
+
+
 class AccountSummary(_AccountFigures):
     """One row of ``GET /v1/accounts``."""
+
+    coverage: CompactCoverage | None = Field(
+        default=None, description="decision makers heard, out of all; null for an account without decision makers"
+    )
 
     risk: float | None = Field(
         default=None,

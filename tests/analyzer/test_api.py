@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -82,6 +83,33 @@ async def test_accounts_are_listed_by_divergence_and_filtered_by_segment(databas
         assert [a["account_id"] for a in enterprise] == ["smb"]
         assert (await client.get("/v1/accounts/nope")).status_code == 404
         assert (await client.get("/v1/accounts", headers=auth("wrong"))).status_code == 401
+
+
+async def test_the_account_list_shows_decision_makers_heard_out_of_all(database_url: str) -> None:
+    # Heard is relative to the wall clock (an answer within SURVEY_REQUEST_SILENT_AFTER_S, 90 days by default).
+    now = datetime.now(UTC)
+    recent, stale = (f"{(now - timedelta(days=d)):%Y-%m-%dT%H:%M:%SZ}" for d in (3, 200))
+    events = [
+        create_account(account_id="covered", occurred_at=stale),
+        create_stakeholder(account_id="covered", stakeholder_id="buyer", role="procurement", occurred_at=stale),
+        create_stakeholder(account_id="covered", stakeholder_id="cfo", role="finance", occurred_at=stale),
+        create_stakeholder(account_id="covered", stakeholder_id="dev", role="it", occurred_at=stale),
+        create_survey(account_id="covered", stakeholder_id="buyer", score=8, occurred_at=recent),
+        create_survey(account_id="covered", stakeholder_id="cfo", score=6, occurred_at=stale),
+        create_survey(account_id="covered", stakeholder_id="dev", score=9, occurred_at=recent),
+        create_account(account_id="nobody", occurred_at=stale),
+        create_stakeholder(account_id="nobody", stakeholder_id="ops", role="it", occurred_at=stale),
+    ]
+    async with sessions_for(database_url) as sessions:
+        await apply_all(sessions, events)
+    async with api(database_url) as client:
+        listed = {a["account_id"]: a for a in (await client.get("/v1/accounts")).json()}
+        full = (await client.get("/v1/accounts/covered/coverage")).json()
+    # The buyer answered lately, the CFO long ago; IT decides nothing by default.
+    assert listed["covered"]["coverage"] == {"decision_makers_heard": 1, "decision_makers": 2}
+    # The same figures as the account's own coverage.
+    assert (full["decision_makers_heard"], len(full["decision_makers"])) == (1, 2)
+    assert listed["nobody"]["coverage"] is None
 
 
 async def test_history_per_week(database_url: str) -> None:

@@ -46,6 +46,8 @@ ROUTES: list[tuple[str, str, str, dict[str, Any] | None]] = [
     ("alerts:write", "POST", "/v1/alerts/al_x/resolve", {"by": "Ann"}),
     ("alerts:write", "POST", "/v1/alerts/al_x/plan", {"owner": "Ann"}),
     ("read", "GET", "/v1/plans", None),
+    ("read", "GET", "/v1/loop", None),
+    ("read", "GET", "/v1/accounts/acme/loop", None),
     ("read", "GET", "/v1/plans/plan_x", None),
     ("alerts:write", "PATCH", "/v1/plans/plan_x", {"status": "done"}),
     ("alerts:write", "POST", "/v1/plans/plan_x/notes", {"text": "called"}),

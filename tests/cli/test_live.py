@@ -144,6 +144,14 @@ async def test_contacts_import_reaches_the_directory_with_progress_on_stderr(sta
     assert table.code == 0, table
     assert table.out.count(f"{account}-p") == 7
 
+    # The list's coverage: four decision makers (procurement and finance), none heard yet.
+    listed = stack.run("accounts", "list", "--order", "account_id", "--limit", "1000")
+    assert listed.code == 0, listed
+    header, *lines = listed.out.splitlines()
+    assert header.split()[-2:] == ["DECIDERS", "HEARD"]
+    [line] = [line for line in lines if line.startswith(account + " ")]
+    assert line.split()[-1] == "0/4"
+
 
 async def test_an_alert_is_listed_acknowledged_and_resolved(stack: Stack) -> None:
     account = account_id()

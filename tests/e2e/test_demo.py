@@ -51,6 +51,12 @@ async def test_the_demo_replays_a_portfolio_and_the_backtest_finds_what_was_plan
     assert again == lines
     assert all(account_id in printed for account_id in plans)
     assert "Backtest over 10 renewals" in printed
+    assert "Coverage: " in printed
+    # The recovering account's supplier made a plan on its split and marked it done, through the API.
+    recovering = [a for a, p in plans.items() if p.archetype == "recovering"]
+    assert recovering
+    for account_id in recovering:
+        assert f"  {account_id}  done  procurement-it gap " in printed
 
     planted = {o: sum(1 for p in plans.values() if p.outcome == o) for o in ("renewed", "downsized", "churned")}
     assert answer["outcomes"] == planted
@@ -58,7 +64,7 @@ async def test_the_demo_replays_a_portfolio_and_the_backtest_finds_what_was_plan
     rules = {rule["rule"]: rule for rule in answer["rules"]}
     for rule in rules.values():
         assert rule["caught"] + rule["missed"] == answer["bad_outcomes"]
-        assert rule["caught"] + rule["false_alarms"] == rule["flagged"]
+        assert rule["caught"] + rule["false_alarms"] + rule["saves"] == rule["flagged"]
     leads = {d["account_id"]: d["lead_days"] for d in answer["detail"]}
     for account_id, plan in plans.items():
         if plan.archetype == "quietly_splitting":

@@ -1,4 +1,4 @@
-"""The reporting views of revision 0015: read with plain SQL on PostgreSQL, absent on SQLite (docs/operations.md)."""
+"""The reporting views of revision 0016: read with plain SQL on PostgreSQL, absent on SQLite (docs/operations.md)."""
 
 from __future__ import annotations
 
@@ -174,7 +174,7 @@ def test_the_downgrade_drops_the_views_and_the_upgrade_brings_them_back(pg_admin
     url = create_database("postgres", tmp_path=tmp_path, pg_admin_url=pg_admin_url)
     assert asyncio.run(_views(url)) == sorted(VIEW_COLUMNS)
     config = alembic_config(url)
-    command.downgrade(config, "0014")
+    command.downgrade(config, "0015")
     assert asyncio.run(_views(url)) == []
     command.upgrade(config, "head")
     assert asyncio.run(_views(url)) == sorted(VIEW_COLUMNS)
@@ -183,7 +183,7 @@ def test_the_downgrade_drops_the_views_and_the_upgrade_brings_them_back(pg_admin
 def test_the_migration_does_nothing_on_sqlite(sqlite_url: str) -> None:
     assert asyncio.run(_views(sqlite_url)) == []
     config = alembic_config(sqlite_url)
-    command.downgrade(config, "0014")
+    command.downgrade(config, "0015")
     command.upgrade(config, "head")
     assert asyncio.run(_views(sqlite_url)) == []
     command.check(config)

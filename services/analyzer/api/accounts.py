@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -13,16 +13,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.analyzer.alerts import repository as alert_repository
 from services.analyzer.assessment import Assessor, ModelConfig, held_answer
 from services.analyzer.db.models import Account, Response
-from services.analyzer.deps import FORBIDDEN, Limit, Offset, ReadKey, SessionDep
+from services.analyzer.deps import FORBIDDEN, Limit, Offset, ReadKey, SessionDep, SettingsDep
 from services.analyzer.model import AccountSnapshot, RolePosition
 from services.analyzer.model.divergence import Divergence
 from services.analyzer.model.history import Bucket, HistoryPoint, HistoryTooLong, Person
 from services.analyzer.model.history import history as model_history
 from services.analyzer.model.risk import Risk
 from services.analyzer.repository import directory, responses, unverified
+from services.analyzer.requests import reading
+from services.analyzer.requests.reading import DecisionMakersHeard
 from services.analyzer.schemas import (
     AccountSummary,
     AccountView,
+    CompactCoverage,
     HistoryBucket,
     RiskFactorView,
     RiskView,
@@ -97,9 +100,18 @@ def value_at_risk(risk: float | None, annual_value: float | None) -> float | Non
     return _finite(risk * annual_value)
 
 
+def compact_coverage(heard: DecisionMakersHeard | None) -> CompactCoverage | None:
+    """The account list's coverage; None for an account without decision makers (nobody to hear)."""
+    if heard is None or heard.total == 0:
+        return None
+    return CompactCoverage(decision_makers_heard=heard.heard, decision_makers=heard.total)
+
+
 @router.get("", response_model=list[AccountSummary], responses=ERROR_RESPONSES, summary="Accounts by divergence")
 async def list_accounts(
+    request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     _: ReadKey,
     segment: str | None = None,
     order: Literal["divergence", "account_mean", "nps", "risk", "value_at_risk", "account_id"] = "divergence",
@@ -108,6 +120,13 @@ async def list_accounts(
 ) -> list[AccountSummary]:
     """Accounts with their single score and divergence, widest divergence first by default."""
     rows = await directory.list_accounts(session, segment=segment, order=order, limit=limit, offset=offset)
+    heard = await reading.decision_makers_heard(
+        session,
+        [account.account_id for account, _, _ in rows],
+        decision_roles=_assessor(request).config.thresholds.decision_roles,
+        heard_within=timedelta(seconds=settings.survey_request_silent_after_s),
+        now=datetime.now(UTC),
+    )
     return [
         AccountSummary(
             account_id=account.account_id,
@@ -120,6 +139,7 @@ async def list_accounts(
             open_alerts=int(n or 0),
             risk=_finite(model.risk) if model else None,
             value_at_risk=value_at_risk(_finite(model.risk) if model else None, account.annual_value),
+            coverage=compact_coverage(heard.get(account.account_id)),
         )
         for account, model, n in rows
     ]

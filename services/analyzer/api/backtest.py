@@ -28,7 +28,10 @@ class RuleView(BaseModel):
     description: str
     flagged: int = Field(description="renewals the rule flagged inside the lookback window")
     caught: int = Field(description="churned or downsized renewals flagged")
-    false_alarms: int = Field(description="renewed accounts flagged")
+    false_alarms: int = Field(description="renewed accounts flagged, saves apart")
+    saves: int = Field(
+        default=0, description="renewed accounts flagged where a plan done in the window preceded the flag clearing"
+    )
     missed: int = Field(description="churned or downsized renewals not flagged")
     precision: float | None = Field(description="caught / flagged; null when nothing was flagged")
     recall: float | None = Field(description="caught / (churned + downsized); null without a bad outcome")
@@ -45,6 +48,7 @@ class RenewalView(BaseModel):
     renewal_at: datetime
     outcome: str
     lead_days: dict[str, float | None]
+    saved_by: list[str] = Field(default_factory=list, description="the rules for which this renewal is a save")
 
 
 class CalibrationGroupView(BaseModel):
@@ -119,7 +123,8 @@ def view(
             description=rule.description,
             flagged=score.flagged,
             caught=score.caught,
-            false_alarms=score.false_alarms,
+            false_alarms=score.false_alarms - len(result.saves_of(rule.name)),
+            saves=len(result.saves_of(rule.name)),
             missed=score.missed,
             precision=_round(score.precision, 4),
             recall=_round(score.recall, 4),
@@ -137,6 +142,7 @@ def view(
                 renewal_at=r.at,
                 outcome=r.outcome,
                 lead_days={name: _round(by[r], 1) for name, by in leads.items()},
+                saved_by=[rule.name for rule, _ in result.scores if r in result.saves_of(rule.name)],
             )
             for r in result.renewals
         ]
@@ -216,6 +222,7 @@ async def compute(
         ((a.account_id, a.type, a.opened_as_of, a.closed_as_of) for a in alerts),
         ((n.account_id, NpsAnswer(n.stakeholder_id, n.at, n.event_id, n.score)) for n in answers),
         lookback,
+        await stored.plans_done(session, account_prefix=account_prefix),
     )
     known = {(r.account_id, _utc(r.at)): r.bad for r in result.renewals}
     pairs = [

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final, Literal
 
+from services.analyzer.backtest.saves import saves
 from services.analyzer.backtest.scoring import (
     OUTCOMES,
     NpsAnswer,
@@ -62,6 +63,12 @@ class Backtest:
     renewals: tuple[Renewal, ...]
     unknown_outcomes: int  # renewal_outcome moments without a known attributes.outcome, left out
     scores: tuple[tuple[Rule, RuleScore], ...]
+    # Per rule, the flagged renewed renewals a plan done before recovery saved (saves.py); empty without plans.
+    saves: Mapping[str, frozenset[Renewal]] = field(default_factory=dict)
+
+    def saves_of(self, rule: str) -> frozenset[Renewal]:
+        """The rule's saves (none for a rule without any)."""
+        return self.saves.get(rule, frozenset())
 
     def outcome_counts(self) -> dict[str, int]:
         """How many renewals ended in each outcome."""
@@ -115,9 +122,13 @@ def run_backtest(
     alerts: Iterable[tuple[str, str, datetime, datetime | None]],
     answers: Iterable[tuple[str, NpsAnswer]],
     lookback: timedelta,
+    plans_done: Mapping[str, Sequence[datetime]] | None = None,
 ) -> Backtest:
-    """Score every rule of ``RULES`` over the known renewals."""
+    """Score every rule of ``RULES`` over the known renewals; ``plans_done``: per account, when its action
+    plans were done (event time), for the saves."""
     renewals, unknown = known_renewals(outcomes)
     spans: Mapping[str, Mapping[str, Sequence[Span]]] = {**alert_rule_spans(alerts), **classic_rule_spans(answers)}
     scores = tuple((rule, score_rule(rule.name, renewals, spans[rule.name], lookback)) for rule in RULES)
-    return Backtest(lookback, tuple(sorted(renewals, key=lambda r: (r.at, r.account_id))), unknown, scores)
+    done = plans_done or {}
+    saved = {rule.name: saves(score, spans[rule.name], done, lookback) for rule, score in scores} if done else {}
+    return Backtest(lookback, tuple(sorted(renewals, key=lambda r: (r.at, r.account_id))), unknown, scores, saved)

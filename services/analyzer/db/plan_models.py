@@ -31,6 +31,9 @@ class ActionPlan(Base):
     updated_at: Mapped[datetime]
     # When it reached done or abandoned (None while open).
     completed_at: Mapped[datetime | None]
+    # The account's clock (event time: its latest event) when the plan reached done; the backtest's saves
+    # read it beside the alerts' event-time spans. None while open, abandoned, or on an account without events.
+    completed_as_of: Mapped[datetime | None]
     # The key that made it (a key id, never a secret).
     created_by: Mapped[str] = mapped_column(String(128))
     before: Mapped[dict[str, Any] | None] = mapped_column()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -12,6 +12,7 @@ from services.analyzer.db.models import AlertRow, Response, Stakeholder
 from services.analyzer.db.plan_models import ActionPlan, PlanNote
 from services.analyzer.db.request_models import SurveyRequest
 from services.analyzer.plans.lifecycle import OPEN
+from services.analyzer.plans.loop import AlertFact
 
 
 async def get(session: AsyncSession, plan_id: str) -> ActionPlan | None:
@@ -69,9 +70,27 @@ async def account_plans(session: AsyncSession, account_id: str) -> list[ActionPl
 
 
 async def account_alerts(session: AsyncSession, account_id: str) -> list[AlertRow]:
-    """Every alert of an account, oldest first (the loop figures read them)."""
+    """Every alert of an account, oldest first."""
     query = select(AlertRow).where(AlertRow.account_id == account_id)
     return list(await session.scalars(query.order_by(AlertRow.created_at, AlertRow.alert_id)))
+
+
+async def loop_alerts(session: AsyncSession, account_id: str | None, left_out: Collection[str]) -> list[AlertFact]:
+    """The loop's facts of every alert of an account (None: of every account) but those of ``left_out`` types."""
+    query = select(
+        AlertRow.alert_id, AlertRow.created_at, AlertRow.acknowledged_at, AlertRow.opened_as_of, AlertRow.closed_as_of
+    ).where(AlertRow.type.not_in(list(left_out)))
+    if account_id is not None:
+        query = query.where(AlertRow.account_id == account_id)
+    return [AlertFact(*row) for row in (await session.execute(query.order_by(AlertRow.alert_id))).all()]
+
+
+async def plans_of(session: AsyncSession, account_id: str | None) -> list[ActionPlan]:
+    """Every plan of an account (None: of every account), oldest first."""
+    query = select(ActionPlan)
+    if account_id is not None:
+        query = query.where(ActionPlan.account_id == account_id)
+    return list(await session.scalars(query.order_by(ActionPlan.created_at, ActionPlan.plan_id)))
 
 
 async def follow_up_requests(session: AsyncSession, plan_id: str) -> list[SurveyRequest]:

@@ -106,3 +106,30 @@ class PlanView(BaseModel):
     completed_at: datetime | None
     notes: list[NoteView]
     outcome: OutcomeView
+
+
+class DurationView(BaseModel):
+    """How long one step of the loop took, over the alerts that took it."""
+
+    alerts: int = Field(description="alerts that took the step")
+    median_hours: float | None = Field(description="null when no alert took it")
+    mean_hours: float | None = Field(description="null when no alert took it")
+
+
+class LoopView(BaseModel):
+    """An account's or the portfolio's loop: from alert to plan to recovery (docs/model.md, Closing the loop)."""
+
+    account_id: str | None = Field(description="the account; null for the portfolio")
+    as_of: datetime
+    alerts: int = Field(description="alerts counted (every type but alignment_restored)")
+    acknowledged: int
+    planned: int = Field(description="alerts with at least one plan")
+    completed: int = Field(description="alerts whose first done plan is done")
+    recovered: int = Field(description="alerts whose condition cleared")
+    to_acknowledge: DurationView = Field(description="alert raised to acknowledged (wall clock)")
+    to_plan: DurationView = Field(description="alert raised to its first plan (wall clock)")
+    to_completion: DurationView = Field(description="alert raised to its first plan done (wall clock)")
+    to_recovery: DurationView = Field(description="alert opened to its condition cleared (event time)")
+    measured: int = Field(description="alerts with a done plan whose after was read (its roles answered since)")
+    closed: int = Field(description="of those, alerts whose latest done plan's after closed the gap")
+    closed_share: float | None = Field(description="closed / measured; null when none was measured")

@@ -26,6 +26,7 @@ from services.analyzer.db.plan_models import ActionPlan, PlanNote
 from services.analyzer.plans import repository
 from services.analyzer.plans.gap import Comparison, GapReading, alert_pair, compare, pair_gap
 from services.analyzer.plans.lifecycle import FINAL, event_type, refusal
+from services.analyzer.plans.loop import NOT_ACTED_ON, LoopFigures, PlanFact, loop_figures
 from services.analyzer.repository import directory
 from services.analyzer.requests import service as requests
 from services.analyzer.webhooks.outbox import enqueue_deliveries
@@ -93,6 +94,7 @@ async def create(
         created_at=now,
         updated_at=now,
         completed_at=None,
+        completed_as_of=None,
         created_by=key_id,
         before=None,
         seq=0,
@@ -139,6 +141,8 @@ async def change(
         plan.status = status
         if status in FINAL:
             plan.completed_at = now
+        if status == "done":
+            plan.completed_as_of = (await assessor.state(session, plan.account_id))[1].clock
     if owner is not None:
         plan.owner = owner
     if due_date is not UNCHANGED:
@@ -226,7 +230,10 @@ async def outcome(session: AsyncSession, assessor: Assessor, plan: ActionPlan, n
     if before is None or plan.status != "done" or plan.completed_at is None:
         return Outcome(before, None, None, len(asked), fulfilled, [])
     roles = [before.high_role, before.low_role]
-    answered = await repository.answered_roles(session, plan.account_id, roles, plan.completed_at)
+    # After the plan was done in event time (the account's clock then) when known: a replayed history's
+    # answers are after it though they were processed long before the wall clock's completion.
+    since = plan.completed_as_of or plan.completed_at
+    answered = await repository.answered_roles(session, plan.account_id, roles, since)
     account = await directory.get_account(session, plan.account_id)
     if not answered or account is None:
         return Outcome(before, None, None, len(asked), fulfilled, answered)
@@ -236,6 +243,20 @@ async def outcome(session: AsyncSession, assessor: Assessor, plan: ActionPlan, n
     after = pair_gap(snap.roles, before.high_role, before.low_role, z=th.divergence_z, as_of=snap.as_of)
     comparison = None if after is None else compare(before, after, z=th.divergence_z, clear=th.divergence_clear)
     return Outcome(before, after, comparison, len(asked), fulfilled, answered)
+
+
+async def loop(session: AsyncSession, assessor: Assessor, account_id: str | None) -> LoopFigures:
+    """The loop figures of an account (None: of the portfolio), each done plan's after read as of now."""
+    now = datetime.now(UTC)
+    alerts = await repository.loop_alerts(session, account_id, NOT_ACTED_ON)
+    facts = []
+    for plan in await repository.plans_of(session, account_id):
+        closed = None
+        if plan.status == "done":
+            comparison = (await outcome(session, assessor, plan, now)).comparison
+            closed = None if comparison is None else comparison.closed
+        facts.append(PlanFact(plan.alert_id, plan.created_at, plan.status, plan.completed_at, closed))
+    return loop_figures(alerts, facts)
 
 
 def plan_record(plan: ActionPlan, notes: Sequence[PlanNote]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Queries the backtest reads: renewal outcomes, alert spans and client NPS answers."""
+"""Queries the backtest reads: renewal outcomes, alert spans, client NPS answers and plans done."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped
 
 from services.analyzer.db.models import AccountModel, AlertRow, JourneyMomentRow, Response, Stakeholder
+from services.analyzer.db.plan_models import ActionPlan
 
 RENEWAL_OUTCOME = "renewal_outcome"
 
@@ -93,6 +94,15 @@ def _answers_query(account_prefix: str | None) -> Select[str, str, datetime, str
     )
 
 
+def _plans_query(account_prefix: str | None) -> Select[str, datetime | None]:
+    return select(ActionPlan.account_id, ActionPlan.completed_as_of).where(
+        ActionPlan.status == "done",
+        ActionPlan.completed_as_of.is_not(None),
+        _prefixed(ActionPlan.account_id, account_prefix),
+        _renewing(ActionPlan.account_id),
+    )
+
+
 def _models_query(account_prefix: str | None) -> Select[str, Any]:
     return select(AccountModel.account_id, AccountModel.document).where(
         _prefixed(AccountModel.account_id, account_prefix), _renewing(AccountModel.account_id)
@@ -100,13 +110,14 @@ def _models_query(account_prefix: str | None) -> Select[str, Any]:
 
 
 async def rows_to_read(session: AsyncSession, types: Collection[str], *, account_prefix: str | None = None) -> int:
-    """How many rows the backtest would load (outcomes, alerts, answers, model documents), counted in SQL."""
+    """How many rows the backtest would load (outcomes, alerts, answers, model documents, plans), counted in SQL."""
     total = 0
     for query in (
         _outcomes_query(account_prefix),
         _alerts_query(types, account_prefix),
         _answers_query(account_prefix),
         _models_query(account_prefix),
+        _plans_query(account_prefix),
     ):
         total += int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
     return total
@@ -152,3 +163,12 @@ async def risk_predictions(session: AsyncSession, *, account_prefix: str | None 
         for at, probability in (document or {}).get("predictions", []):
             found.append(PredictionRow(account_id, datetime.fromisoformat(at), float(probability)))
     return found
+
+
+async def plans_done(session: AsyncSession, *, account_prefix: str | None = None) -> dict[str, list[datetime]]:
+    """Per account with a renewal outcome, when each of its action plans was done (event time), oldest first."""
+    found: dict[str, list[datetime]] = {}
+    for account_id, at in await session.execute(_plans_query(account_prefix)):
+        if at is not None:
+            found.setdefault(account_id, []).append(at)
+    return {account_id: sorted(times) for account_id, times in found.items()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from typing import Any
 
 from services.cli import output
@@ -86,6 +87,12 @@ def show(ctx: Context) -> int:
     return 0
 
 
+def _heard(row: Mapping[str, Any]) -> str | None:
+    """``heard/all`` decision makers, e.g. ``1/3``; None (a dash) for an account without decision makers."""
+    found = row.get("coverage")
+    return None if found is None else f"{found['decision_makers_heard']}/{found['decision_makers']}"
+
+
 def list_accounts(ctx: Context) -> int:
     """``GET /v1/accounts``."""
     a = ctx.args
@@ -110,6 +117,7 @@ def list_accounts(ctx: Context) -> int:
             ("RISK", lambda row: None if row.get("risk") is None else f"{row['risk']:.0%}"),
             ("VALUE AT RISK", lambda row: None if row.get("value_at_risk") is None else f"{row['value_at_risk']:.0f}"),
             output.field("OPEN ALERTS", "open_alerts"),
+            ("DECIDERS HEARD", _heard),
         ],
         empty="(no accounts)",
     )

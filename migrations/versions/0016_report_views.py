@@ -1,8 +1,8 @@
-"""reporting views for BI tools: read-only ``report_*`` views on PostgreSQL (issue 21)
+"""reporting views for BI tools: read-only ``report_*`` views on PostgreSQL
 
-Revision ID: 0015
-Revises: 0014
-Create Date: 2026-12-14 10:00:00
+Revision ID: 0016
+Revises: 0015
+Create Date: 2026-12-05 11:00:00
 
 The views (docs/operations.md, "Reporting views for BI tools") let Metabase or Superset read accounts,
 role head counts, role positions, alerts and answer counts without knowing the tables or the layout
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0015"
-down_revision: str | None = "0014"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
