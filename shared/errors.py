@@ -156,6 +156,10 @@ def install_error_handlers(app: FastAPI) -> None:
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing or invalid API key"},
     413: {"model": ErrorBody, "description": "Body over the size limit"},
+    429: {
+        "model": ErrorBody,
+        "description": "Too many failed authentications from this address or with this key; see Retry-After",
+    },
     422: {"model": ErrorBody, "description": "Invalid request"},
     503: {"model": ErrorBody, "description": "A dependency (Kafka, the database) is unavailable; see Retry-After"},
 }
