@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 AlertType = Literal[
     "stakeholder_divergence",
@@ -16,16 +16,8 @@ AlertType = Literal[
     "position_drop",
     "alignment_restored",
 ]
-ALERT_TYPES: Final[tuple[AlertType, ...]] = (
-    "stakeholder_divergence",
-    "divergence_widening",
-    "masked_by_average",
-    "renewal_risk",
-    "perception_gap",
-    "silent_stakeholder",
-    "position_drop",
-    "alignment_restored",
-)
+# The order rules are evaluated and alerts listed in.
+ALERT_TYPES: Final[tuple[AlertType, ...]] = get_args(AlertType)
 
 Severity = Literal["info", "warning", "critical"]
 SEVERITY_RANK: Final[dict[Severity, int]] = {"info": 0, "warning": 1, "critical": 2}
