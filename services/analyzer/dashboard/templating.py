@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from services.analyzer.dashboard import charts, links, markup
 from services.analyzer.dashboard.figures import DASH, amount, day_count, days_to_renewal, label, percent, plain, signed
+from services.analyzer.model.alerts import AlertStatus
 from services.analyzer.plans.lifecycle import MOVES
 
 TEMPLATES: Final = Path(__file__).parent / "templates"
@@ -97,6 +98,7 @@ def environment() -> Environment:
         day_count=day_count,
     )
     env.globals.update(
+        AlertStatus=AlertStatus,
         BASE=links.BASE,
         DASH=DASH,
         account_href=links.account_href,

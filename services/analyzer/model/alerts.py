@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Final, Literal, get_args
 
 AlertType = Literal[
@@ -22,9 +23,21 @@ ALERT_TYPES: Final[tuple[AlertType, ...]] = get_args(AlertType)
 Severity = Literal["info", "warning", "critical"]
 SEVERITY_RANK: Final[dict[Severity, int]] = {"info": 0, "warning": 1, "critical": 2}
 
-# "resolved" in an ActiveAlert means resolved by a person while its condition still held: the alert
-# stays muted (no second alert) until the condition clears on its own.
-AlertStatus = Literal["open", "acknowledged", "resolved"]
+
+class AlertStatus(StrEnum):
+    """Where an alert stands with people; the values are the ``status`` strings of the public record.
+
+    ``RESOLVED`` in an ActiveAlert means resolved by a person while its condition still held: the
+    alert stays muted (no second alert) until the condition clears on its own.
+    """
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+# An alert still waiting for its condition to clear.
+OPEN_STATUSES: Final = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
 
 Metrics = dict[str, object]
 

@@ -23,6 +23,7 @@ from services.analyzer.alerts import repository as alert_repository
 from services.analyzer.assessment import Assessor
 from services.analyzer.db.models import Account, AlertRow
 from services.analyzer.db.plan_models import ActionPlan, PlanNote
+from services.analyzer.model.alerts import AlertStatus
 from services.analyzer.plans import repository
 from services.analyzer.plans.gap import Comparison, GapReading, alert_pair, compare, pair_gap
 from services.analyzer.plans.lifecycle import FINAL, event_type, refusal
@@ -75,7 +76,7 @@ async def create(
     alert = await alert_repository.get(session, alert_id)
     if alert is None:
         raise NotFound(f"no alert {alert_id!r}")
-    if alert.status == "resolved":
+    if alert.status == AlertStatus.RESOLVED:
         raise Conflict(f"alert {alert_id!r} is resolved: a plan needs an open alert")
     held = await repository.open_plan(session, alert_id)
     if held is not None:

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.db.models import Account, AccountAlias, AccountModel, AlertRow, Stakeholder, StakeholderAlias
+from services.analyzer.model.alerts import OPEN_STATUSES as OPEN_STATUSES  # re-exported for its readers here
 from services.analyzer.repository.unit_of_work import batch_of
 
-OPEN_STATUSES = ("open", "acknowledged")  # an alert still waiting for its condition to clear
 Version = tuple[str, str]  # (occurred_at ISO 8601 in UTC, event_id): later wins, event_id breaks ties
 
 
