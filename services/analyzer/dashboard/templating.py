@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Final
+from typing import Final, get_args
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
@@ -17,12 +17,12 @@ from markupsafe import Markup
 from services.analyzer.dashboard import charts, links, markup
 from services.analyzer.dashboard.figures import DASH, amount, day_count, days_to_renewal, label, percent, plain, signed
 from services.analyzer.model.alerts import AlertStatus
+from services.analyzer.model.positions import UNASSIGNED
 from services.analyzer.plans.lifecycle import MOVES
+from shared.events import Role
 
 TEMPLATES: Final = Path(__file__).parent / "templates"
-KNOWN_ROLES: Final = frozenset(
-    {"procurement", "it", "finance", "end_user", "executive_sponsor", "champion", "legal", "other", "unassigned"}
-)
+KNOWN_ROLES: Final = frozenset({*get_args(Role), UNASSIGNED})  # each has its colour in the stylesheet
 
 
 def chart(svg: markup.Markup) -> Markup:

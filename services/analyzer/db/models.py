@@ -10,6 +10,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.analyzer.db.types import StrEnumType, UTCDateTime
 from services.analyzer.model.alerts import AlertStatus, AlertType, Severity
+from shared.events import Side
 
 # A naming convention makes constraint names stable across back ends, so migrations can name them.
 NAMING_CONVENTION = {
@@ -67,7 +68,7 @@ class Stakeholder(Base):
     stakeholder_id: Mapped[str] = mapped_column(String(256), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(32), default="unassigned")
-    side: Mapped[str] = mapped_column(String(16), default="client")
+    side: Mapped[Side] = mapped_column(String(16), default="client")
     influence: Mapped[float] = mapped_column(Float, default=1.0)
     # Whether the person decides the renewal; None: as their role does by default.
     decision_maker: Mapped[bool | None] = mapped_column(Boolean)

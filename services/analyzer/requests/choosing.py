@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final, Literal
 
+from services.analyzer.model.positions import UNASSIGNED as UNASSIGNED  # re-exported for coverage and the service
+
 Reason = Literal[
     "moment_participant",
     "decision_maker_unheard",
@@ -42,7 +44,6 @@ REASONS: Final[tuple[Reason, ...]] = (
     "role_unmeasured",
     "plan_follow_up",
 )
-UNASSIGNED: Final = "unassigned"
 
 
 @dataclass(frozen=True, slots=True)
