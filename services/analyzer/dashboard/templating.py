@@ -18,7 +18,7 @@ from services.analyzer.dashboard import charts, links, markup
 from services.analyzer.dashboard.figures import DASH, amount, day_count, days_to_renewal, label, percent, plain, signed
 from services.analyzer.model.alerts import AlertStatus
 from services.analyzer.model.positions import UNASSIGNED
-from services.analyzer.plans.lifecycle import MOVES
+from services.analyzer.plans.lifecycle import MOVES, OPEN
 from shared.events import Role
 
 TEMPLATES: Final = Path(__file__).parent / "templates"
@@ -106,6 +106,7 @@ def environment() -> Environment:
         alerts_href=links.alerts_href,
         plan_href=links.plan_href,
         plan_moves={k: sorted(v) for k, v in MOVES.items()},
+        plan_open=sorted(OPEN),
         accounts_href=links.accounts_href,
         backtest_href=links.backtest_href,
         days_to_renewal=days_to_renewal,
