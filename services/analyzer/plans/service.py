@@ -29,6 +29,7 @@ from services.analyzer.plans.gap import Comparison, GapReading, alert_pair, comp
 from services.analyzer.plans.lifecycle import FINAL, event_type, refusal
 from services.analyzer.repository import directory
 from services.analyzer.requests import service as requests
+from services.analyzer.requests.schemas import RequestStatus
 from services.analyzer.webhooks.outbox import enqueue_deliveries
 from shared.errors import Conflict, InvalidRequest, NotFound
 
@@ -223,7 +224,7 @@ async def outcome(session: AsyncSession, assessor: Assessor, plan: ActionPlan, n
     now = now or datetime.now(UTC)
     before = None if plan.before is None else GapReading.from_dict(plan.before)
     asked = await repository.follow_up_requests(session, plan.plan_id)
-    fulfilled = sum(1 for r in asked if r.status == "fulfilled")
+    fulfilled = sum(1 for r in asked if r.status == RequestStatus.FULFILLED)
     if before is None or plan.status != "done" or plan.completed_at is None:
         return Outcome(before, None, None, len(asked), fulfilled, [])
     roles = [before.high_role, before.low_role]

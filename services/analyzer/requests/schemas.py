@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-Status = Literal["pending", "fulfilled", "expired"]
+
+class RequestStatus(StrEnum):
+    """Where a survey request stands: pending until answered (fulfilled) or past its expiry (expired)."""
+
+    PENDING = "pending"
+    FULFILLED = "fulfilled"
+    EXPIRED = "expired"
+
+
+Status = RequestStatus  # the name the endpoints read
 
 
 class QuestionView(BaseModel):
