@@ -237,8 +237,3 @@ async def person_aliases(session: AsyncSession, account_id: str) -> dict[str, li
 async def modelled_account_ids(session: AsyncSession) -> list[str]:
     """Every account the model holds a state for, by id."""
     return list(await session.scalars(select(AccountModel.account_id).order_by(AccountModel.account_id)))
-
-
-async def account_model(session: AsyncSession, account_id: str) -> AccountModel | None:
-    """The model's state row of an account, or None."""
-    return await session.get(AccountModel, account_id)
