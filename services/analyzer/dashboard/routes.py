@@ -486,7 +486,7 @@ async def alerts(
     status: AlertStatus | None = None,
     account_id: Annotated[str | None, Query(max_length=128)] = None,
     offset: Offset = 0,
-    done: Literal["acknowledged", "resolved"] | None = None,
+    done: Literal[AlertStatus.ACKNOWLEDGED, AlertStatus.RESOLVED] | None = None,
     alert: Annotated[str | None, Query(max_length=80)] = None,
 ) -> HTMLResponse:
     """The alerts, newest first, filtered by status and account, with acknowledge and resolve."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Final, Literal, get_args
+
+from shared.vocabulary import Vocabulary
 
 AlertType = Literal[
     "stakeholder_divergence",
@@ -24,7 +25,7 @@ Severity = Literal["info", "warning", "critical"]
 SEVERITY_RANK: Final[dict[Severity, int]] = {"info": 0, "warning": 1, "critical": 2}
 
 
-class AlertStatus(StrEnum):
+class AlertStatus(Vocabulary):
     """Where an alert stands with people; the values are the ``status`` strings of the public record.
 
     ``RESOLVED`` in an ActiveAlert means resolved by a person while its condition still held: the

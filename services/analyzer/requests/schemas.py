@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from shared.vocabulary import Vocabulary
 
-class RequestStatus(StrEnum):
+
+class RequestStatus(Vocabulary):
     """Where a survey request stands: pending until answered (fulfilled) or past its expiry (expired)."""
 
     PENDING = "pending"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, Field
+
+from shared.vocabulary import Vocabulary
 
 EventType = Literal[
     "alert.opened",
@@ -20,14 +21,14 @@ EventType = Literal[
 ]
 
 
-class SubscriptionStatus(StrEnum):
+class SubscriptionStatus(Vocabulary):
     """Whether a subscription receives deliveries (``status`` of the subscription record)."""
 
     ACTIVE = "active"
     DISABLED = "disabled"
 
 
-class DeliveryStatus(StrEnum):
+class DeliveryStatus(Vocabulary):
     """Where one delivery stands (``status`` of the delivery record and the ``status`` filter)."""
 
     PENDING = "pending"
