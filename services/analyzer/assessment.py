@@ -235,7 +235,7 @@ class Assessor:
         return {
             p.stakeholder_id: PersonFacts(
                 role=p.role,
-                side=p.side,  # type: ignore[arg-type]
+                side=p.side,
                 influence=p.influence,
                 known_since=p.first_seen_at,
                 decision_maker=p.decision_maker,

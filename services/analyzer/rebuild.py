@@ -29,6 +29,7 @@ from services.analyzer.assessment import ModelConfig
 from services.analyzer.db.engine import create_engine, create_sessionmaker
 from services.analyzer.db.models import AlertRow, OutboxMessage, ProcessedEvent
 from services.analyzer.keyring import KeyRing, KeysUnavailable
+from services.analyzer.model.alerts import AlertStatus
 from services.analyzer.people import topic as erasures_topic
 from services.analyzer.processing import EventProcessor, RecordMeta
 from services.analyzer.settings import AnalyzerSettings
@@ -203,9 +204,9 @@ async def _apply(
 async def _settle(sessions: async_sessionmaker[AsyncSession]) -> None:
     """Drop what the rebuild would publish, and count every alert as told (the CRMs were, before)."""
     told = case(
-        (AlertRow.status == "resolved", "resolved"),
-        (AlertRow.active.is_(False), "resolved"),
-        else_="open:" + AlertRow.severity,
+        (AlertRow.status == AlertStatus.RESOLVED, AlertStatus.RESOLVED.value),
+        (AlertRow.active.is_(False), AlertStatus.RESOLVED.value),
+        else_=f"{AlertStatus.OPEN}:" + AlertRow.severity,
     )
     async with sessions() as session, session.begin():
         await session.execute(delete(OutboxMessage))

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.db.models import AlertRow
-from services.analyzer.repository.directory import OPEN_STATUSES
+from services.analyzer.model.alerts import OPEN_STATUSES, AlertStatus
 from services.analyzer.repository.unit_of_work import batch_of
 
 
@@ -55,7 +55,7 @@ async def waiting_for_delivery(session: AsyncSession) -> list[AlertRow]:
 async def search(
     session: AsyncSession,
     *,
-    status: str | None,
+    status: AlertStatus | None,
     account_id: str | None,
     type: str | None,
     limit: int,

@@ -30,16 +30,14 @@ from shared.settings import Topics
 
 def human_statuses(rows: Sequence[AlertRow]) -> dict[str, AlertStatus]:
     """What people made of the open alerts: acknowledged, or resolved by hand (muted)."""
-    return {
-        r.alert_id: r.status  # type: ignore[misc]
-        for r in rows
-        if r.active and r.status in ("acknowledged", "resolved")
-    }
+    human = (AlertStatus.ACKNOWLEDGED, AlertStatus.RESOLVED)
+    return {r.alert_id: r.status for r in rows if r.active and r.status in human}
 
 
 def told_state(row: AlertRow) -> str:
     """The alert as subscribers should see it: ``open:<severity>`` or ``resolved``."""
-    return "resolved" if row.status == "resolved" or not row.active else f"open:{row.severity}"
+    closed = row.status == AlertStatus.RESOLVED or not row.active
+    return AlertStatus.RESOLVED if closed else f"{AlertStatus.OPEN}:{row.severity}"
 
 
 def next_message_key(row: AlertRow) -> str:
@@ -55,9 +53,9 @@ def next_message_key(row: AlertRow) -> str:
 
 
 def _event_type(before: str | None, after: str) -> str:
-    if after == "resolved":
+    if after == AlertStatus.RESOLVED:
         return "alert.resolved"
-    return "alert.opened" if before is None or before == "resolved" else "alert.updated"
+    return "alert.opened" if before is None or before == AlertStatus.RESOLVED else "alert.updated"
 
 
 async def sync_timeline(
@@ -88,7 +86,7 @@ async def sync_timeline(
                 type=episode.type,
                 key=episode.key,
                 severity=episode.severity,
-                status="open",
+                status=AlertStatus.OPEN,
                 active=True,
                 opened_as_of=episode.opened_as_of,
                 created_at=now,
@@ -111,12 +109,12 @@ def _follow(row: AlertRow, episode: Episode, now: datetime) -> None:
     closed = episode.resolved_as_of
     before = (row.severity, row.status, row.active, row.closed_as_of, row.opened_as_of, row.record)
     if closed is not None:
-        if row.status != "resolved":
-            row.status, row.resolved_at = "resolved", now
-    elif row.status == "resolved" and row.resolved_by is None:
-        row.status, row.resolved_at = "open", None  # re-evaluated: the condition holds after all
-    elif row.status == "acknowledged" and SEVERITY_RANK[episode.severity] > SEVERITY_RANK[row.severity]:  # type: ignore[index]
-        row.status = "open"  # an escalation re-opens an acknowledged alert
+        if row.status != AlertStatus.RESOLVED:
+            row.status, row.resolved_at = AlertStatus.RESOLVED, now
+    elif row.status == AlertStatus.RESOLVED and row.resolved_by is None:
+        row.status, row.resolved_at = AlertStatus.OPEN, None  # re-evaluated: the condition holds after all
+    elif row.status == AlertStatus.ACKNOWLEDGED and SEVERITY_RANK[episode.severity] > SEVERITY_RANK[row.severity]:
+        row.status = AlertStatus.OPEN  # an escalation re-opens an acknowledged alert
     row.severity = episode.severity
     row.active = closed is None
     row.closed_as_of = closed
@@ -146,7 +144,7 @@ async def announce(
     """
     state = told_state(row)
     news = changed_as_of >= now - news_horizon
-    tell = row.notified != state and (row.notified is not None or (state != "resolved" and news))
+    tell = row.notified != state and (row.notified is not None or (state != AlertStatus.RESOLVED and news))
     if row.announced == state and not tell:
         return
     message_key = next_message_key(row)
@@ -174,8 +172,9 @@ async def announce(
 
 async def _retract(session: AsyncSession, row: AlertRow, *, topics: Topics, segment: str | None, now: datetime) -> None:
     """An episode a re-evaluation took back: tell whoever heard of it that it is over, then forget it."""
-    if row.announced not in (None, "resolved") or row.notified not in (None, "resolved"):
-        row.status, row.active = "resolved", False
+    told = (None, AlertStatus.RESOLVED)
+    if row.announced not in told or row.notified not in told:
+        row.status, row.active = AlertStatus.RESOLVED, False
         row.resolved_at = row.resolved_at or now
         row.record = {**alert_record(row, None, {}), "retracted": True}
         await announce(session, row, now, topics=topics, segment=segment, now=now, news_horizon=timedelta(0))
@@ -296,17 +295,17 @@ async def change_by_hand(
     row = await repository.get(session, alert_id)
     if row is None:
         raise NotFound(f"no alert {alert_id!r}")
-    if row.status == "resolved":
+    if row.status == AlertStatus.RESOLVED:
         raise Conflict(f"alert {alert_id!r} is already resolved")
     now = datetime.now(UTC)
     if action == "acknowledge":
-        row.status = "acknowledged"
+        row.status = AlertStatus.ACKNOWLEDGED
         row.acknowledged_by, row.acknowledged_at = by, now
         event_type = "alert.acknowledged"
     else:
         # Resolved by hand: the alert stays tracked (muted) until its condition clears, so it does
         # not reopen at once while the condition still holds.
-        row.status = "resolved"
+        row.status = AlertStatus.RESOLVED
         row.resolved_by, row.resolved_at = by, now
         event_type = "alert.resolved"
     row.note = note if note is not None else row.note

@@ -260,7 +260,7 @@ async def account_history(
     if since is not None and until is not None and since > until:
         raise InvalidRequest([{"field": "since", "message": "since must not be after until", "type": "value_error"}])
     people = {
-        p.stakeholder_id: Person(role=p.role, side=p.side, influence=p.influence)  # type: ignore[arg-type]
+        p.stakeholder_id: Person(role=p.role, side=p.side, influence=p.influence)
         for p in await directory.list_stakeholders(session, account.account_id)
     }
     rows = await responses.current_answers(session, account.account_id)

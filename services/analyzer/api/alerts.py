@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +13,7 @@ from services.analyzer.alerts import service as alert_service
 from services.analyzer.assessment import Assessor
 from services.analyzer.db.models import AlertRow
 from services.analyzer.deps import FORBIDDEN, AlertsWriteKey, Limit, Offset, ReadKey, SessionDep, WriterSessionDep
+from services.analyzer.model.alerts import AlertStatus
 from services.analyzer.schemas import AlertChange
 from services.analyzer.verbatims.schemas import ThemesBySide
 from services.analyzer.verbatims.sides import alert_side_themes
@@ -47,7 +48,7 @@ async def _views(session: AsyncSession, rows: Sequence[AlertRow]) -> list[dict[s
 async def list_alerts(
     session: SessionDep,
     _: ReadKey,
-    status: Literal["open", "acknowledged", "resolved"] | None = None,
+    status: AlertStatus | None = None,
     account_id: str | None = None,
     type: str | None = None,
     limit: Limit = 100,

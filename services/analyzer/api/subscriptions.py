@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
 
@@ -11,6 +11,7 @@ from services.analyzer.deps import FORBIDDEN, SessionDep, SettingsDep, Subscript
 from services.analyzer.webhooks import repository, service
 from services.analyzer.webhooks.schemas import (
     DeliveryList,
+    DeliveryStatus,
     DeliveryView,
     Replayed,
     RotateSecret,
@@ -122,7 +123,7 @@ async def list_deliveries(
     subscription_id: str,
     session: SessionDep,
     _: SubscriptionsAdminKey,
-    status: Literal["pending", "delivered", "failed"] | None = None,
+    status: DeliveryStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> DeliveryList:
     """Newest first; each attempt with its time, status code, latency and error."""

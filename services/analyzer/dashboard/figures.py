@@ -13,7 +13,6 @@ from datetime import date, datetime
 from typing import Final, Protocol
 
 from services.analyzer.model import nps_score
-from services.analyzer.model.history import Bucket, bucket_count
 
 # The alert types whose open alert puts an account's annual value at risk.
 RISK_TYPES: Final = ("stakeholder_divergence", "divergence_widening", "masked_by_average", "renewal_risk")
@@ -65,14 +64,6 @@ def nps_series(answers: Sequence[NpsAnswer], sides: Mapping[str, str], as_of: Se
             index += 1
         values.append(nps_score(score for _, _, score in latest.values()))
     return values
-
-
-def chart_bucket(first: date, last: date) -> Bucket:
-    """The smallest bucket that draws ``first`` to ``last`` in at most ``CHART_BUCKETS`` points."""
-    for bucket in ("day", "week"):
-        if bucket_count(first, last, bucket) <= CHART_BUCKETS:
-            return bucket
-    return "month"
 
 
 def signed(value: float | None, digits: int = 2) -> str:

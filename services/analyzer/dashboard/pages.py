@@ -30,6 +30,7 @@ from services.analyzer.dashboard.links import (
 from services.analyzer.dashboard.queries import Portfolio
 from services.analyzer.dashboard.templating import chart, render, role_class, whole
 from services.analyzer.db.models import AlertRow, JourneyMomentRow
+from services.analyzer.model.alerts import AlertStatus
 from services.analyzer.model.history import Bucket, HistoryPoint
 from services.analyzer.plans.schemas import PlanView
 from services.analyzer.requests.reading import AccountCoverage, DecisionMakersHeard, RequestLine
@@ -40,7 +41,7 @@ from services.analyzer.verbatims.taxonomy import THEME_LABELS
 
 __all__ = ["whole"]  # the tests read the page's money format from here
 
-STATUSES: Final = ("open", "acknowledged", "resolved")
+STATUSES: Final = tuple(AlertStatus)
 QUOTES_SHOWN: Final = 3  # latest comments per role on the account page
 REQUESTS_SHOWN: Final = 50  # latest survey requests on the account page
 

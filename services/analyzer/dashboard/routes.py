@@ -45,6 +45,7 @@ from services.analyzer.dashboard.session import (
 from services.analyzer.db.models import AlertRow
 from services.analyzer.deps import Offset, SessionDep, SettingsDep, client_address, get_writer_session
 from services.analyzer.keys import ALERTS_WRITE, DASHBOARD, ApiKey, find_key
+from services.analyzer.model.alerts import AlertStatus
 from services.analyzer.model.history import Bucket
 from services.analyzer.model.rules.perception import ALL_DIMENSIONS, dimension_gaps
 from services.analyzer.plans import endpoints as plan_endpoints
@@ -474,7 +475,7 @@ async def portfolio_csv(
     )
 
 
-_DONE: Final = {"acknowledge": "acknowledged", "resolve": "resolved"}
+_DONE: Final = {"acknowledge": AlertStatus.ACKNOWLEDGED, "resolve": AlertStatus.RESOLVED}
 
 
 @router.get("/alerts")
@@ -482,10 +483,10 @@ async def alerts(
     request: Request,
     login: LoginDep,
     session: SessionDep,
-    status: Literal["open", "acknowledged", "resolved"] | None = None,
+    status: AlertStatus | None = None,
     account_id: Annotated[str | None, Query(max_length=128)] = None,
     offset: Offset = 0,
-    done: Literal["acknowledged", "resolved"] | None = None,
+    done: Literal[AlertStatus.ACKNOWLEDGED, AlertStatus.RESOLVED] | None = None,
     alert: Annotated[str | None, Query(max_length=80)] = None,
 ) -> HTMLResponse:
     """The alerts, newest first, filtered by status and account, with acknowledge and resolve."""
@@ -529,7 +530,7 @@ async def change_alert(
     if ALERTS_WRITE not in login.scopes:
         text = f"The key {login.key_id!r} you signed in with lacks the 'alerts:write' scope that changing alerts needs."
         return page(pages.message_page("Not allowed", text, csrf=login.csrf), 403)
-    back = safe_path(form.get("return_to"), alerts_href(status="open"))
+    back = safe_path(form.get("return_to"), alerts_href(status=AlertStatus.OPEN))
     try:
         change = AlertChange(by=form.get("by", "").strip(), note=form.get("note", "").strip() or None)
     except ValidationError:

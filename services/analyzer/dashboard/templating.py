@@ -9,19 +9,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Final
+from typing import Final, get_args
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from services.analyzer.dashboard import charts, links, markup
 from services.analyzer.dashboard.figures import DASH, amount, day_count, days_to_renewal, label, percent, plain, signed
-from services.analyzer.plans.lifecycle import MOVES
+from services.analyzer.model.alerts import AlertStatus
+from services.analyzer.model.positions import UNASSIGNED
+from services.analyzer.plans.lifecycle import MOVES, OPEN
+from shared.events import Role
 
 TEMPLATES: Final = Path(__file__).parent / "templates"
-KNOWN_ROLES: Final = frozenset(
-    {"procurement", "it", "finance", "end_user", "executive_sponsor", "champion", "legal", "other", "unassigned"}
-)
+KNOWN_ROLES: Final = frozenset({*get_args(Role), UNASSIGNED})  # each has its colour in the stylesheet
 
 
 def chart(svg: markup.Markup) -> Markup:
@@ -97,6 +98,7 @@ def environment() -> Environment:
         day_count=day_count,
     )
     env.globals.update(
+        AlertStatus=AlertStatus,
         BASE=links.BASE,
         DASH=DASH,
         account_href=links.account_href,
@@ -104,6 +106,7 @@ def environment() -> Environment:
         alerts_href=links.alerts_href,
         plan_href=links.plan_href,
         plan_moves={k: sorted(v) for k, v in MOVES.items()},
+        plan_open=sorted(OPEN),
         accounts_href=links.accounts_href,
         backtest_href=links.backtest_href,
         days_to_renewal=days_to_renewal,

@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, MetaData, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.analyzer.db.types import UTCDateTime
+from services.analyzer.db.types import StrEnumType, UTCDateTime
+from services.analyzer.model.alerts import AlertStatus, AlertType, Severity
+from shared.events import Side
 
 # A naming convention makes constraint names stable across back ends, so migrations can name them.
 NAMING_CONVENTION = {
@@ -66,7 +68,7 @@ class Stakeholder(Base):
     stakeholder_id: Mapped[str] = mapped_column(String(256), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(32), default="unassigned")
-    side: Mapped[str] = mapped_column(String(16), default="client")
+    side: Mapped[Side] = mapped_column(String(16), default="client")
     influence: Mapped[float] = mapped_column(Float, default=1.0)
     # Whether the person decides the renewal; None: as their role does by default.
     decision_maker: Mapped[bool | None] = mapped_column(Boolean)
@@ -263,10 +265,10 @@ class AlertRow(Base):
 
     alert_id: Mapped[str] = mapped_column(String(80), primary_key=True)
     account_id: Mapped[str] = mapped_column(String(128), index=True)
-    type: Mapped[str] = mapped_column(String(32), index=True)
+    type: Mapped[AlertType] = mapped_column(String(32), index=True)
     key: Mapped[str | None] = mapped_column(String(256))
-    severity: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    severity: Mapped[Severity] = mapped_column(String(16))
+    status: Mapped[AlertStatus] = mapped_column(StrEnumType(AlertStatus, 16), index=True)
     active: Mapped[bool] = mapped_column(Boolean, index=True)  # still tracked by its condition
     opened_as_of: Mapped[datetime]
     created_at: Mapped[datetime]

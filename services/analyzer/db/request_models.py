@@ -9,6 +9,8 @@ from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.analyzer.db.models import Base
+from services.analyzer.db.types import StrEnumType
+from services.analyzer.requests.schemas import RequestStatus
 
 
 class SurveyRequest(Base):
@@ -31,7 +33,7 @@ class SurveyRequest(Base):
     reason: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(String(512))
     questions: Mapped[list[Any]] = mapped_column()
-    status: Mapped[str] = mapped_column(String(16))  # pending | fulfilled | expired
+    status: Mapped[RequestStatus] = mapped_column(StrEnumType(RequestStatus, 16))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     fulfilled_at: Mapped[datetime | None]

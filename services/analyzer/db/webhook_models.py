@@ -9,6 +9,8 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.analyzer.db.models import Base, BigIntPK
+from services.analyzer.db.types import StrEnumType
+from services.analyzer.webhooks.schemas import DeliveryStatus, SubscriptionStatus
 
 
 class Subscription(Base):
@@ -26,7 +28,7 @@ class Subscription(Base):
     # During a rotation the previous secret keeps signing (a second v1 signature) until this time.
     previous_secret: Mapped[str | None] = mapped_column(String(128))
     previous_secret_expires_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(16), index=True)  # active | disabled
+    status: Mapped[SubscriptionStatus] = mapped_column(StrEnumType(SubscriptionStatus, 16), index=True)
     disabled_reason: Mapped[str | None] = mapped_column(Text)
     disabled_at: Mapped[datetime | None]
     failing_since: Mapped[datetime | None]  # first failed attempt since the last success
@@ -47,7 +49,7 @@ class Delivery(Base):
     msg_id: Mapped[str] = mapped_column(String(64), unique=True)
     event_type: Mapped[str] = mapped_column(String(32))
     body: Mapped[str] = mapped_column(Text)  # the exact bytes sent (and signed) on every attempt
-    status: Mapped[str] = mapped_column(String(16))  # pending | delivered | failed
+    status: Mapped[DeliveryStatus] = mapped_column(StrEnumType(DeliveryStatus, 16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # every attempt, replays included
     schedule_step: Mapped[int] = mapped_column(Integer, default=0)  # position in the retry schedule
     next_attempt_at: Mapped[datetime | None]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Final, Literal
+from typing import Final, Literal, get_args
+
+from shared.vocabulary import Vocabulary
 
 AlertType = Literal[
     "stakeholder_divergence",
@@ -16,23 +18,27 @@ AlertType = Literal[
     "position_drop",
     "alignment_restored",
 ]
-ALERT_TYPES: Final[tuple[AlertType, ...]] = (
-    "stakeholder_divergence",
-    "divergence_widening",
-    "masked_by_average",
-    "renewal_risk",
-    "perception_gap",
-    "silent_stakeholder",
-    "position_drop",
-    "alignment_restored",
-)
+# The order rules are evaluated and alerts listed in.
+ALERT_TYPES: Final[tuple[AlertType, ...]] = get_args(AlertType)
 
 Severity = Literal["info", "warning", "critical"]
 SEVERITY_RANK: Final[dict[Severity, int]] = {"info": 0, "warning": 1, "critical": 2}
 
-# "resolved" in an ActiveAlert means resolved by a person while its condition still held: the alert
-# stays muted (no second alert) until the condition clears on its own.
-AlertStatus = Literal["open", "acknowledged", "resolved"]
+
+class AlertStatus(Vocabulary):
+    """Where an alert stands with people; the values are the ``status`` strings of the public record.
+
+    ``RESOLVED`` in an ActiveAlert means resolved by a person while its condition still held: the
+    alert stays muted (no second alert) until the condition clears on its own.
+    """
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+# An alert still waiting for its condition to clear.
+OPEN_STATUSES: Final = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
 
 Metrics = dict[str, object]
 

@@ -113,12 +113,6 @@ class DecayedState:
             return 0.0
         return self.w * decay(max(at - self.ref, timedelta(0)), half_life)
 
-    def sum_at(self, at: datetime, half_life: timedelta = DEFAULT_HALF_LIFE) -> float:
-        """Σ x_i · 0.5 ** ((at - t_i) / half_life), as of ``at`` (clamped to ``ref``)."""
-        if self.ref is None:
-            return 0.0
-        return self.s * decay(max(at - self.ref, timedelta(0)), half_life)
-
     def confidence_at(self, at: datetime, half_life: timedelta = DEFAULT_HALF_LIFE) -> float:
         """1 - 0.5 ** weight_at(at); times before ``ref`` read as ``ref`` (the state cannot rewind)."""
         return confidence_from_weight(self.weight_at(at, half_life))

@@ -15,7 +15,7 @@ from typing import Final, Literal
 from services.analyzer.model.answers import HeldAnswer
 from services.analyzer.model.decay import EMPTY, DecayedState, add
 from services.analyzer.model.divergence import divergence
-from services.analyzer.model.positions import RolePosition, account_mean
+from services.analyzer.model.positions import RolePosition, Side, account_mean
 from services.analyzer.model.snapshot import StakeholderRecord, build_snapshot
 from services.analyzer.model.thresholds import Thresholds
 
@@ -28,7 +28,7 @@ class Person:
     """The directory facts a history needs about one person."""
 
     role: str
-    side: Literal["client", "supplier"]
+    side: Side
     influence: float
 
 

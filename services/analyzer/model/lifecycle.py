@@ -75,18 +75,20 @@ def _order(type_: AlertType, key: str | None) -> tuple[int, str]:
 
 
 def _held(alert: ActiveAlert, condition: Condition) -> Transition:
-    if alert.status == "resolved" or condition.severity == alert.severity:
+    if alert.status == AlertStatus.RESOLVED or condition.severity == alert.severity:
         return Transition("unchanged", alert.alert_id, alert.type, alert.key, alert.severity, alert.status, condition)
     escalated = SEVERITY_RANK[condition.severity] > SEVERITY_RANK[alert.severity]
-    status: AlertStatus = "open" if escalated else alert.status
+    status = AlertStatus.OPEN if escalated else alert.status
     return Transition(
         "update", alert.alert_id, alert.type, alert.key, condition.severity, status, condition, alert.severity
     )
 
 
 def _cleared(alert: ActiveAlert) -> Transition:
-    kind: TransitionKind = "release" if alert.status == "resolved" else "resolve"
-    return Transition(kind, alert.alert_id, alert.type, alert.key, alert.severity, "resolved", None, alert.severity)
+    kind: TransitionKind = "release" if alert.status == AlertStatus.RESOLVED else "resolve"
+    return Transition(
+        kind, alert.alert_id, alert.type, alert.key, alert.severity, AlertStatus.RESOLVED, None, alert.severity
+    )
 
 
 def transitions(
@@ -114,8 +116,9 @@ def transitions(
         alert = held.get(identity)
         if alert is None:
             new_id = alert_id(account_id, condition.type, condition.key, trigger)
+            opened = AlertStatus.OPEN
             result.append(
-                Transition("open", new_id, condition.type, condition.key, condition.severity, "open", condition)
+                Transition("open", new_id, condition.type, condition.key, condition.severity, opened, condition)
             )
         else:
             result.append(_held(alert, condition))

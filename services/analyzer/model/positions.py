@@ -28,11 +28,10 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final, Literal
+from typing import Final
 
 from services.analyzer.model.decay import DEFAULT_HALF_LIFE, DecayedState, confidence_from_weight
-
-Side = Literal["client", "supplier"]
+from shared.events import Side as Side  # re-exported: the model reads the side vocabulary from here
 
 UNASSIGNED: Final = "unassigned"
 # How far apart two people of one role stand before their own answers show it (on -1 … +1), and how

@@ -118,7 +118,7 @@ class AlertTimeline:
         muted until the condition clears); the others are open.
         """
         return [
-            ActiveAlert(e.alert_id, e.type, e.key, e.severity, human.get(e.alert_id, "open"), e.opened_as_of)
+            ActiveAlert(e.alert_id, e.type, e.key, e.severity, human.get(e.alert_id, AlertStatus.OPEN), e.opened_as_of)
             for e in self.open_episodes()
         ]
 

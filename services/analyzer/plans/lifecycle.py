@@ -6,10 +6,10 @@ progress may be done or abandoned. Done and abandoned are final: a new plan is m
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 PlanStatus = Literal["planned", "in_progress", "done", "abandoned"]
-STATUSES: Final[tuple[PlanStatus, ...]] = ("planned", "in_progress", "done", "abandoned")
+STATUSES: Final[tuple[PlanStatus, ...]] = get_args(PlanStatus)
 OPEN: Final[frozenset[str]] = frozenset({"planned", "in_progress"})
 FINAL: Final[frozenset[str]] = frozenset({"done", "abandoned"})
 MOVES: Final[dict[str, frozenset[str]]] = {

@@ -23,12 +23,14 @@ from services.analyzer.alerts import repository as alert_repository
 from services.analyzer.assessment import Assessor
 from services.analyzer.db.models import Account, AlertRow
 from services.analyzer.db.plan_models import ActionPlan, PlanNote
+from services.analyzer.model.alerts import AlertStatus
 from services.analyzer.plans import repository
 from services.analyzer.plans.gap import Comparison, GapReading, alert_pair, compare, pair_gap
 from services.analyzer.plans.lifecycle import FINAL, event_type, refusal
 from services.analyzer.plans.loop import NOT_ACTED_ON, LoopFigures, PlanFact, loop_figures
 from services.analyzer.repository import directory
 from services.analyzer.requests import service as requests
+from services.analyzer.requests.schemas import RequestStatus
 from services.analyzer.webhooks.outbox import enqueue_deliveries
 from shared.errors import Conflict, InvalidRequest, NotFound
 
@@ -76,7 +78,7 @@ async def create(
     alert = await alert_repository.get(session, alert_id)
     if alert is None:
         raise NotFound(f"no alert {alert_id!r}")
-    if alert.status == "resolved":
+    if alert.status == AlertStatus.RESOLVED:
         raise Conflict(f"alert {alert_id!r} is resolved: a plan needs an open alert")
     held = await repository.open_plan(session, alert_id)
     if held is not None:
@@ -226,7 +228,7 @@ async def outcome(session: AsyncSession, assessor: Assessor, plan: ActionPlan, n
     now = now or datetime.now(UTC)
     before = None if plan.before is None else GapReading.from_dict(plan.before)
     asked = await repository.follow_up_requests(session, plan.plan_id)
-    fulfilled = sum(1 for r in asked if r.status == "fulfilled")
+    fulfilled = sum(1 for r in asked if r.status == RequestStatus.FULFILLED)
     if before is None or plan.status != "done" or plan.completed_at is None:
         return Outcome(before, None, None, len(asked), fulfilled, [])
     roles = [before.high_role, before.low_role]

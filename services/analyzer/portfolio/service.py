@@ -107,7 +107,7 @@ def _facts(
     facts = {
         p.stakeholder_id: PersonFacts(
             role=p.role,
-            side=p.side,  # type: ignore[arg-type]
+            side=p.side,
             influence=p.influence,
             known_since=p.first_seen_at,
             decision_maker=p.decision_maker,

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.db.models import Account, AccountAlias, AccountModel, AlertRow, Stakeholder, StakeholderAlias
+from services.analyzer.model.alerts import OPEN_STATUSES as OPEN_STATUSES  # re-exported for its readers here
 from services.analyzer.repository.unit_of_work import batch_of
 
-OPEN_STATUSES = ("open", "acknowledged")  # an alert still waiting for its condition to clear
 Version = tuple[str, str]  # (occurred_at ISO 8601 in UTC, event_id): later wins, event_id breaks ties
 
 
@@ -237,8 +237,3 @@ async def person_aliases(session: AsyncSession, account_id: str) -> dict[str, li
 async def modelled_account_ids(session: AsyncSession) -> list[str]:
     """Every account the model holds a state for, by id."""
     return list(await session.scalars(select(AccountModel.account_id).order_by(AccountModel.account_id)))
-
-
-async def account_model(session: AsyncSession, account_id: str) -> AccountModel | None:
-    """The model's state row of an account, or None."""
-    return await session.get(AccountModel, account_id)

@@ -23,7 +23,9 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Final, Literal
+from typing import Final, Literal, get_args
+
+from services.analyzer.model.positions import UNASSIGNED as UNASSIGNED  # re-exported for coverage and the service
 
 Reason = Literal[
     "moment_participant",
@@ -34,15 +36,7 @@ Reason = Literal[
     "plan_follow_up",
 ]
 # ``plan_follow_up`` is never chosen here: a done action plan asks for it (``service.follow_up``).
-REASONS: Final[tuple[Reason, ...]] = (
-    "moment_participant",
-    "decision_maker_unheard",
-    "alert_subject",
-    "divergence_side",
-    "role_unmeasured",
-    "plan_follow_up",
-)
-UNASSIGNED: Final = "unassigned"
+REASONS: Final[tuple[Reason, ...]] = get_args(Reason)
 
 
 @dataclass(frozen=True, slots=True)

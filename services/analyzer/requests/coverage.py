@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.analyzer.requests.choosing import UNASSIGNED, Person
+from services.analyzer.requests.schemas import RequestStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +21,7 @@ class RequestFact:
 
     role: str
     moment: str
-    status: str  # pending | fulfilled | expired (as of now)
+    status: str  # a RequestStatus value, as of now
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +79,9 @@ def tally(requests: Iterable[RequestFact]) -> Tally:
     statuses = [r.status for r in requests]
     return Tally(
         asked=len(statuses),
-        fulfilled=statuses.count("fulfilled"),
-        expired=statuses.count("expired"),
-        pending=statuses.count("pending"),
+        fulfilled=statuses.count(RequestStatus.FULFILLED),
+        expired=statuses.count(RequestStatus.EXPIRED),
+        pending=statuses.count(RequestStatus.PENDING),
     )
 
 

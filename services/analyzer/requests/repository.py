@@ -10,11 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.db.models import Response, Stakeholder
 from services.analyzer.db.request_models import RequestRound, SurveyRequest
+from services.analyzer.requests.schemas import RequestStatus
 
-PENDING, FULFILLED, EXPIRED = "pending", "fulfilled", "expired"
+# Short names the queries and their callers use (the vocabulary is in schemas.py).
+PENDING, FULFILLED, EXPIRED = RequestStatus.PENDING, RequestStatus.FULFILLED, RequestStatus.EXPIRED
 
 
-def effective_status(row: SurveyRequest, now: datetime) -> str:
+def effective_status(row: SurveyRequest, now: datetime) -> RequestStatus:
     """The request's status as of ``now``: a pending request past its expiry is expired."""
     if row.status == PENDING and row.expires_at <= now:
         return EXPIRED

@@ -7,7 +7,18 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-Status = Literal["pending", "fulfilled", "expired"]
+from shared.vocabulary import Vocabulary
+
+
+class RequestStatus(Vocabulary):
+    """Where a survey request stands: pending until answered (fulfilled) or past its expiry (expired)."""
+
+    PENDING = "pending"
+    FULFILLED = "fulfilled"
+    EXPIRED = "expired"
+
+
+Status = RequestStatus  # the name the endpoints read
 
 
 class QuestionView(BaseModel):

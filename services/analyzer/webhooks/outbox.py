@@ -7,7 +7,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Final, get_args
 
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
@@ -16,17 +16,9 @@ from sqlalchemy.orm import Session
 
 from services.analyzer.db.webhook_models import Delivery, Subscription
 from services.analyzer.webhooks import repository
+from services.analyzer.webhooks.schemas import DeliveryStatus, EventType
 
-EVENT_TYPES = (
-    "alert.opened",
-    "alert.updated",
-    "alert.acknowledged",
-    "alert.resolved",
-    "survey.requested",
-    "action.created",
-    "action.updated",
-    "action.completed",
-)
+EVENT_TYPES: Final[tuple[EventType, ...]] = get_args(EventType)
 _WAKE_KEY = "webhook_wake_after_commit"
 # Dispatchers of this process, woken after a commit that queued deliveries (polling covers other processes).
 _wakers: set[Callable[[], None]] = set()
@@ -116,7 +108,7 @@ def _new_delivery(subscription_id: str, msg_id: str, event_type: str, body: str,
         msg_id=msg_id,
         event_type=event_type,
         body=body,
-        status="pending",
+        status=DeliveryStatus.PENDING,
         attempts=0,
         schedule_step=0,
         next_attempt_at=now,

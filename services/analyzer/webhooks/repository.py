@@ -9,12 +9,11 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.db.webhook_models import Delivery, DeliveryAttempt, Subscription
+from services.analyzer.webhooks.schemas import DeliveryStatus, SubscriptionStatus
 
-ACTIVE = "active"
-DISABLED = "disabled"
-PENDING = "pending"
-DELIVERED = "delivered"
-FAILED = "failed"
+# Short names the queries and their callers use (the vocabularies are in schemas.py).
+ACTIVE, DISABLED = SubscriptionStatus.ACTIVE, SubscriptionStatus.DISABLED
+PENDING, DELIVERED, FAILED = DeliveryStatus.PENDING, DeliveryStatus.DELIVERED, DeliveryStatus.FAILED
 
 
 SUBSCRIPTIONS_KEY = "active_subscriptions"
@@ -82,7 +81,7 @@ async def list_deliveries(
     session: AsyncSession,
     subscription_id: str,
     *,
-    status: str | None,
+    status: DeliveryStatus | None,
     limit: int,
 ) -> list[tuple[Delivery, list[DeliveryAttempt]]]:
     """A subscription's deliveries, newest first, each with its attempts in order."""

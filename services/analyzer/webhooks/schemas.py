@@ -7,6 +7,8 @@ from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, Field
 
+from shared.vocabulary import Vocabulary
+
 EventType = Literal[
     "alert.opened",
     "alert.updated",
@@ -17,6 +19,22 @@ EventType = Literal[
     "action.updated",
     "action.completed",
 ]
+
+
+class SubscriptionStatus(Vocabulary):
+    """Whether a subscription receives deliveries (``status`` of the subscription record)."""
+
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+class DeliveryStatus(Vocabulary):
+    """Where one delivery stands (``status`` of the delivery record and the ``status`` filter)."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
 
 # Filters are matched on every delivery of every alert, and stored with the subscription: bounded.
 MAX_FILTER_ACCOUNTS: Final = 1000
@@ -52,7 +70,7 @@ class SubscriptionView(BaseModel):
     account_ids: list[str] | None
     segments: list[str] | None
     description: str | None
-    status: Literal["active", "disabled"]
+    status: SubscriptionStatus
     disabled_reason: str | None
     disabled_at: datetime | None
     failing_since: datetime | None
@@ -95,7 +113,7 @@ class DeliveryView(BaseModel):
     id: int
     webhook_id: str
     event_type: str
-    status: Literal["pending", "delivered", "failed"]
+    status: DeliveryStatus
     created_at: datetime
     next_attempt_at: datetime | None
     delivered_at: datetime | None

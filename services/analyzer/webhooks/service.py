@@ -135,7 +135,7 @@ def view(sub: Subscription) -> SubscriptionView:
         account_ids=sub.account_ids,
         segments=sub.segments,
         description=sub.description,
-        status="active" if sub.status == repository.ACTIVE else "disabled",
+        status=sub.status,
         disabled_reason=sub.disabled_reason,
         disabled_at=sub.disabled_at,
         failing_since=sub.failing_since,
@@ -150,7 +150,7 @@ def delivery_view(delivery: Delivery, attempts: list[DeliveryAttempt]) -> Delive
         id=delivery.id,
         webhook_id=delivery.msg_id,
         event_type=delivery.event_type,
-        status=delivery.status,  # type: ignore[arg-type]
+        status=delivery.status,
         created_at=delivery.created_at,
         next_attempt_at=delivery.next_attempt_at,
         delivered_at=delivery.delivered_at,

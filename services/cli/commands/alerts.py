@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from services.analyzer.model.alerts import AlertStatus
 from services.cli import output
 from services.cli.client import segment
 from services.cli.commands.base import SubParsers, add_command, add_group
@@ -27,7 +28,7 @@ def register(commands: SubParsers, common: argparse.ArgumentParser) -> None:
     """``alerts list``, ``alerts ack`` and ``alerts resolve``."""
     group = add_group(commands, NAME, HELP)
     list_cmd = add_command(group, "list", list_alerts, common, help="alerts, newest first")
-    list_cmd.add_argument("--status", choices=["open", "acknowledged", "resolved"], help="only alerts in this status")
+    list_cmd.add_argument("--status", choices=[s.value for s in AlertStatus], help="only alerts in this status")
     list_cmd.add_argument("--account", dest="account_id", metavar="ACCOUNT_ID", help="only this account's alerts")
     list_cmd.add_argument("--type", help="only alerts of this type, e.g. stakeholder_divergence")
     list_cmd.add_argument("--limit", type=int, default=100, help="most rows (default 100)")

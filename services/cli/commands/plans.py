@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from services.analyzer.plans.lifecycle import STATUSES
 from services.cli import output
 from services.cli.client import segment
 from services.cli.commands.base import SubParsers, add_command, add_group
@@ -12,7 +13,6 @@ from services.cli.context import Context
 
 NAME = "plans"
 HELP = "action plans on alerts: owner, due date, steps, status, notes; the gap before and after (analyzer)"
-STATUSES = ["planned", "in_progress", "done", "abandoned"]
 COLUMNS = [
     output.field("PLAN", "plan_id"),
     output.field("ALERT", "alert_id"),

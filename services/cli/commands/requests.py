@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from services.analyzer.requests.schemas import RequestStatus
 from services.cli import output
 from services.cli.client import segment
 from services.cli.commands.base import SubParsers, add_command, add_group
@@ -12,7 +13,7 @@ from services.cli.context import Context
 
 NAME = "requests"
 HELP = "survey requests: whom to ask and why; an account's coverage (analyzer)"
-STATUSES = ["pending", "fulfilled", "expired"]
+STATUSES = [s.value for s in RequestStatus]
 
 
 def register(commands: SubParsers, common: argparse.ArgumentParser) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import Any, get_args
 
+from services.analyzer.webhooks.schemas import EventType
 from services.cli import output
 from services.cli.client import segment
 from services.cli.commands.base import SubParsers, add_command, add_group
@@ -14,9 +15,9 @@ from services.cli.errors import UsageError
 
 NAME = "webhooks"
 HELP = "manage webhook subscriptions: list, show, create, delete, rotate-secret (analyzer)"
-ALERT_EVENT_TYPES = ["alert.opened", "alert.updated", "alert.acknowledged", "alert.resolved"]
+EVENT_TYPES: list[str] = list(get_args(EventType))
 # Without --events a subscription gets the alert changes; survey requests are asked for by name.
-EVENT_TYPES = [*ALERT_EVENT_TYPES, "survey.requested", "action.created", "action.updated", "action.completed"]
+ALERT_EVENT_TYPES = [t for t in EVENT_TYPES if t.startswith("alert.")]
 COLUMNS = [
     output.field("ID"),
     output.field("STATUS"),

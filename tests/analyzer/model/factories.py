@@ -117,7 +117,7 @@ def create_active(
     severity: Severity = "warning",
     *,
     key: str | None = None,
-    status: AlertStatus = "open",
+    status: AlertStatus = AlertStatus.OPEN,
     opened_day: float = 0.0,
     alert_id: str | None = None,
 ) -> ActiveAlert:

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.analyzer.model import ActiveAlert, AlertType, Condition, Severity, Transition, alert_id, transitions
-from services.analyzer.model.alerts import ALERT_TYPES
+from services.analyzer.model.alerts import ALERT_TYPES, AlertStatus
 from tests.analyzer.model.factories import at, create_active
 
 
@@ -59,26 +59,26 @@ def test_an_unchanged_condition_is_not_sent_again() -> None:
 
 
 def test_escalation_updates_and_reopens_an_acknowledged_alert() -> None:
-    active = [create_active("stakeholder_divergence", "warning", status="acknowledged")]
+    active = [create_active("stakeholder_divergence", "warning", status=AlertStatus.ACKNOWLEDGED)]
     (t,) = transitions(account_id="acme", active=active, conditions=[condition(severity="critical")], trigger="ev-2")
     assert (t.kind, t.severity, t.previous_severity, t.status) == ("update", "critical", "warning", "open")
 
 
 def test_de_escalation_updates_and_keeps_the_acknowledgement() -> None:
-    active = [create_active("stakeholder_divergence", "critical", status="acknowledged")]
+    active = [create_active("stakeholder_divergence", "critical", status=AlertStatus.ACKNOWLEDGED)]
     (t,) = transitions(account_id="acme", active=active, conditions=[condition(severity="warning")], trigger="ev-2")
     assert (t.kind, t.severity, t.previous_severity, t.status) == ("update", "warning", "critical", "acknowledged")
 
 
-@pytest.mark.parametrize("status", ["open", "acknowledged"])
-def test_a_cleared_condition_resolves(status: str) -> None:
-    active = [create_active("stakeholder_divergence", status=status)]  # type: ignore[arg-type]
+@pytest.mark.parametrize("status", [AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED])
+def test_a_cleared_condition_resolves(status: AlertStatus) -> None:
+    active = [create_active("stakeholder_divergence", status=status)]
     (t,) = transitions(account_id="acme", active=active, conditions=[], trigger="ev-3")
     assert (t.kind, t.status, t.condition, t.delivered) == ("resolve", "resolved", None, True)
 
 
 def test_an_alert_resolved_by_hand_stays_muted_until_its_condition_clears() -> None:
-    muted = [create_active("stakeholder_divergence", "warning", status="resolved")]
+    muted = [create_active("stakeholder_divergence", "warning", status=AlertStatus.RESOLVED)]
     (held,) = transitions(account_id="acme", active=muted, conditions=[condition(severity="critical")], trigger="e")
     assert (held.kind, held.status, held.delivered) == ("unchanged", "resolved", False)
     (gone,) = transitions(account_id="acme", active=muted, conditions=[], trigger="e")

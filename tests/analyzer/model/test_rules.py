@@ -23,7 +23,7 @@ from services.analyzer.model import (
     build_snapshot,
     evaluate,
 )
-from services.analyzer.model.alerts import ActiveAlert, AlertType, Severity
+from services.analyzer.model.alerts import ActiveAlert, AlertStatus, AlertType, Severity
 from services.analyzer.model.divergence import divergence
 from services.analyzer.model.positions import RolePosition
 from services.analyzer.model.risk import DEFAULT_RISK_MODEL, Factor, Risk, RiskModel
@@ -708,7 +708,7 @@ def test_position_drop_is_keyed_by_stakeholder() -> None:
 @pytest.mark.parametrize(("gap", "expected"), [(0.24, ["info"]), (0.25, [])])
 def test_alignment_restored_when_an_open_divergence_converges(gap: float, expected: list[str]) -> None:
     snapshot = create_snapshot({"procurement": 0.5 + gap, "it": 0.5})
-    active = create_active("stakeholder_divergence", status="acknowledged")
+    active = create_active("stakeholder_divergence", status=AlertStatus.ACKNOWLEDGED)
     assert severities(run("alignment_restored", snapshot, active)) == expected
 
 

@@ -5,25 +5,21 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
-from typing import Final
+from typing import Final, get_args
 
 from services.analyzer.model.alerts import ActiveAlert, AlertType, Metrics, PositionPoint, Severity
 from services.analyzer.model.divergence import Divergence
 from services.analyzer.model.positions import RolePosition
 from services.analyzer.model.snapshot import AccountSnapshot
+from shared.events import Role
 
 Active = Mapping[tuple[AlertType, str | None], ActiveAlert]
 
 MAX_EVIDENCE: Final = 20
+# The roles whose label is not their name with spaces, capitalised.
+_SPELLED: Final[dict[Role, str]] = {"it": "IT", "end_user": "End users"}
 ROLE_LABELS: Final[dict[str, str]] = {
-    "procurement": "Procurement",
-    "it": "IT",
-    "finance": "Finance",
-    "end_user": "End users",
-    "executive_sponsor": "Executive sponsor",
-    "champion": "Champion",
-    "legal": "Legal",
-    "other": "Other",
+    role: _SPELLED.get(role, role.replace("_", " ").capitalize()) for role in get_args(Role)
 }
 
 
