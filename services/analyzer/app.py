@@ -20,8 +20,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.analyzer import dashboard
+from services.analyzer.accounts import endpoints as account_endpoints
 from services.analyzer.alerts import counts as alert_counts
-from services.analyzer.api import accounts, alerts, backtest, subscriptions, verbatims
+from services.analyzer.api import alerts, backtest, subscriptions
 from services.analyzer.assessment import Assessor, ModelConfig
 from services.analyzer.consumer import EventConsumer
 from services.analyzer.db.engine import create_engine, create_sessionmaker
@@ -45,6 +46,7 @@ from services.analyzer.requests.service import RequestConfig
 from services.analyzer.retention import prune_forever
 from services.analyzer.settings import AnalyzerSettings
 from services.analyzer.sweep import sweep_forever
+from services.analyzer.verbatims import endpoints as verbatim_endpoints
 from services.analyzer.webhooks.dispatcher import Dispatcher
 from shared.authguard import AuthGuard
 from shared.errors import error_response, install_error_handlers
@@ -209,8 +211,8 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
         return checks
 
     app.include_router(health_router(ready))
-    app.include_router(accounts.router)
-    app.include_router(verbatims.router)
+    app.include_router(account_endpoints.router)
+    app.include_router(verbatim_endpoints.router)
     app.include_router(alerts.router)
     app.include_router(subscriptions.router)
     app.include_router(backtest.router)

@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.alerts import repository as alert_repository
 from services.analyzer.alerts import service as alert_service
+from services.analyzer.alerts.schemas import AlertChange
 from services.analyzer.assessment import Assessor
 from services.analyzer.db.models import AlertRow
 from services.analyzer.deps import FORBIDDEN, AlertsWriteKey, Limit, Offset, ReadKey, SessionDep, WriterSessionDep
 from services.analyzer.model.alerts import AlertStatus
-from services.analyzer.schemas import AlertChange
 from services.analyzer.verbatims.schemas import ThemesBySide
 from services.analyzer.verbatims.sides import alert_side_themes
 from shared.errors import ERROR_RESPONSES, ErrorBody
