@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.analyzer import dashboard
 from services.analyzer.accounts import endpoints as account_endpoints
 from services.analyzer.alerts import counts as alert_counts
-from services.analyzer.api import alerts, backtest, subscriptions
+from services.analyzer.alerts import endpoints as alert_endpoints
+from services.analyzer.api import backtest, subscriptions
 from services.analyzer.assessment import Assessor, ModelConfig
 from services.analyzer.consumer import EventConsumer
 from services.analyzer.db.engine import create_engine, create_sessionmaker
@@ -213,7 +214,7 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
     app.include_router(health_router(ready))
     app.include_router(account_endpoints.router)
     app.include_router(verbatim_endpoints.router)
-    app.include_router(alerts.router)
+    app.include_router(alert_endpoints.router)
     app.include_router(subscriptions.router)
     app.include_router(backtest.router)
     app.include_router(people_endpoints.router)
