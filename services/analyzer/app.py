@@ -23,8 +23,9 @@ from services.analyzer import dashboard
 from services.analyzer.accounts import endpoints as account_endpoints
 from services.analyzer.alerts import counts as alert_counts
 from services.analyzer.alerts import endpoints as alert_endpoints
-from services.analyzer.api import backtest, subscriptions
+from services.analyzer.api import subscriptions
 from services.analyzer.assessment import Assessor, ModelConfig
+from services.analyzer.backtest import endpoints as backtest_endpoints
 from services.analyzer.consumer import EventConsumer
 from services.analyzer.db.engine import create_engine, create_sessionmaker
 from services.analyzer.db.errors import is_outage
@@ -216,7 +217,7 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
     app.include_router(verbatim_endpoints.router)
     app.include_router(alert_endpoints.router)
     app.include_router(subscriptions.router)
-    app.include_router(backtest.router)
+    app.include_router(backtest_endpoints.router)
     app.include_router(people_endpoints.router)
     app.include_router(request_endpoints.router)
     app.include_router(plan_endpoints.router)

@@ -17,7 +17,7 @@ from typing import Final
 from markupsafe import Markup
 
 from services.analyzer.accounts.schemas import AccountSummary, AccountView, RiskFactorView, RiskView
-from services.analyzer.api.backtest import BacktestView
+from services.analyzer.backtest.schemas import BacktestView
 from services.analyzer.dashboard import charts
 from services.analyzer.dashboard.figures import label
 from services.analyzer.dashboard.links import (

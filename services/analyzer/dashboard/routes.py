@@ -29,8 +29,8 @@ from services.analyzer.accounts.service import account_history, account_view, va
 from services.analyzer.alerts import repository as alert_repository
 from services.analyzer.alerts import service as alert_service
 from services.analyzer.alerts.schemas import AlertChange
-from services.analyzer.api.backtest import MAX_LOOKBACK_DAYS
 from services.analyzer.assessment import Assessor
+from services.analyzer.backtest.endpoints import MAX_LOOKBACK_DAYS
 from services.analyzer.dashboard import pages, portfolio_page, queries
 from services.analyzer.dashboard.figures import CHART_BUCKETS, nps_series
 from services.analyzer.dashboard.links import BASE, DEFAULT_LOOKBACK, DEFAULT_ORDER, AccountOrder, alerts_href
