@@ -23,7 +23,6 @@ from services.analyzer import dashboard
 from services.analyzer.accounts import endpoints as account_endpoints
 from services.analyzer.alerts import counts as alert_counts
 from services.analyzer.alerts import endpoints as alert_endpoints
-from services.analyzer.api import subscriptions
 from services.analyzer.assessment import Assessor, ModelConfig
 from services.analyzer.backtest import endpoints as backtest_endpoints
 from services.analyzer.consumer import EventConsumer
@@ -49,6 +48,7 @@ from services.analyzer.retention import prune_forever
 from services.analyzer.settings import AnalyzerSettings
 from services.analyzer.sweep import sweep_forever
 from services.analyzer.verbatims import endpoints as verbatim_endpoints
+from services.analyzer.webhooks import endpoints as subscription_endpoints
 from services.analyzer.webhooks.dispatcher import Dispatcher
 from shared.authguard import AuthGuard
 from shared.errors import error_response, install_error_handlers
@@ -216,7 +216,7 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
     app.include_router(account_endpoints.router)
     app.include_router(verbatim_endpoints.router)
     app.include_router(alert_endpoints.router)
-    app.include_router(subscriptions.router)
+    app.include_router(subscription_endpoints.router)
     app.include_router(backtest_endpoints.router)
     app.include_router(people_endpoints.router)
     app.include_router(request_endpoints.router)
