@@ -33,13 +33,13 @@ from services.analyzer.keyring import KeyRing, KeysUnavailable
 from services.analyzer.keys import READ
 from services.analyzer.lag import LagCollector, LagMonitor
 from services.analyzer.model.risk import DEFAULT_RISK_MODEL, RiskModel
+from services.analyzer.outbox.relay import OutboxRelay
 from services.analyzer.people import endpoints as people_endpoints
 from services.analyzer.people import topic as erasures_topic
 from services.analyzer.plans import endpoints as plan_endpoints
 from services.analyzer.plans import loop_endpoints
 from services.analyzer.portfolio import endpoints as portfolio_endpoints
 from services.analyzer.processing import EventProcessor
-from services.analyzer.relay import OutboxRelay
 from services.analyzer.repository import risk_models
 from services.analyzer.requests import endpoints as request_endpoints
 from services.analyzer.requests.choosing import Policy

@@ -39,7 +39,8 @@ from services.analyzer.model.account_state import (
 )
 from services.analyzer.model.replay import AnswerVersion, Fact, Moment, replay
 from services.analyzer.model.risk import DEFAULT_RISK_MODEL, RiskModel
-from services.analyzer.repository import directory, ledger, responses
+from services.analyzer.outbox import repository as outbox
+from services.analyzer.repository import directory, responses
 from services.analyzer.repository.unit_of_work import batch_of
 from shared.events import Scale
 from shared.settings import Topics
@@ -204,7 +205,7 @@ class Assessor:
         if moved is None:
             return False
         for change in moved:
-            ledger.enqueue(
+            outbox.enqueue(
                 session,
                 message_id=f"position:{event_id}:{change.stakeholder_id}",
                 topic=self.topics.positions,

@@ -166,7 +166,7 @@ class OutboxMessage(Base):
     value: Mapped[dict[str, Any]] = mapped_column()
     created_at: Mapped[datetime]
     published_at: Mapped[datetime | None] = mapped_column(index=True)
-    # Which relay is sending the row, until when (repository/ledger.py: claim).
+    # Which relay is sending the row, until when (outbox/repository.py: claim).
     lease_until: Mapped[datetime | None]
     lease_owner: Mapped[str | None] = mapped_column(String(64))
 
