@@ -25,6 +25,7 @@ from services.analyzer.alerts import counts as alert_counts
 from services.analyzer.alerts import endpoints as alert_endpoints
 from services.analyzer.assessment import Assessor, ModelConfig
 from services.analyzer.backtest import endpoints as backtest_endpoints
+from services.analyzer.clock_sweep import sweep_forever
 from services.analyzer.consumer import EventConsumer
 from services.analyzer.db.engine import create_engine, create_sessionmaker
 from services.analyzer.db.errors import is_outage
@@ -46,7 +47,6 @@ from services.analyzer.requests.choosing import Policy
 from services.analyzer.requests.service import RequestConfig
 from services.analyzer.retention import prune_forever
 from services.analyzer.settings import AnalyzerSettings
-from services.analyzer.sweep import sweep_forever
 from services.analyzer.verbatims import endpoints as verbatim_endpoints
 from services.analyzer.webhooks import endpoints as subscription_endpoints
 from services.analyzer.webhooks.dispatcher import Dispatcher

@@ -186,6 +186,6 @@ async def _recompute(session: AsyncSession, assessor: Assessor, accounts: Sequen
     """Recompute the accounts' states and alert timelines from the events that remain."""
     await session.flush()
     plan = plan_of(session)
-    plan.rebuild.update(accounts)
+    plan.replay.update(accounts)
     await assessor.finish(session, now=now)
     await session.flush()
