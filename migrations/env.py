@@ -8,8 +8,8 @@ import os
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from services.analyzer.db.all_models import Base
 from services.analyzer.db.engine import create_engine
-from services.analyzer.db.models import Base
 
 config = context.config
 target_metadata = Base.metadata

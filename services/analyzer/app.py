@@ -20,9 +20,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.analyzer import dashboard
+from services.analyzer.accounts import endpoints as account_endpoints
 from services.analyzer.alerts import counts as alert_counts
-from services.analyzer.api import accounts, alerts, backtest, subscriptions, verbatims
+from services.analyzer.alerts import endpoints as alert_endpoints
 from services.analyzer.assessment import Assessor, ModelConfig
+from services.analyzer.backtest import endpoints as backtest_endpoints
+from services.analyzer.clock_sweep import sweep_forever
 from services.analyzer.consumer import EventConsumer
 from services.analyzer.db.engine import create_engine, create_sessionmaker
 from services.analyzer.db.errors import is_outage
@@ -31,20 +34,21 @@ from services.analyzer.keyring import KeyRing, KeysUnavailable
 from services.analyzer.keys import READ
 from services.analyzer.lag import LagCollector, LagMonitor
 from services.analyzer.model.risk import DEFAULT_RISK_MODEL, RiskModel
+from services.analyzer.outbox.relay import OutboxRelay
 from services.analyzer.people import endpoints as people_endpoints
 from services.analyzer.people import topic as erasures_topic
 from services.analyzer.plans import endpoints as plan_endpoints
 from services.analyzer.plans import loop_endpoints
 from services.analyzer.portfolio import endpoints as portfolio_endpoints
 from services.analyzer.processing import EventProcessor
-from services.analyzer.relay import OutboxRelay
 from services.analyzer.repository import risk_models
 from services.analyzer.requests import endpoints as request_endpoints
 from services.analyzer.requests.choosing import Policy
 from services.analyzer.requests.service import RequestConfig
 from services.analyzer.retention import prune_forever
 from services.analyzer.settings import AnalyzerSettings
-from services.analyzer.sweep import sweep_forever
+from services.analyzer.verbatims import endpoints as verbatim_endpoints
+from services.analyzer.webhooks import endpoints as subscription_endpoints
 from services.analyzer.webhooks.dispatcher import Dispatcher
 from shared.authguard import AuthGuard
 from shared.errors import error_response, install_error_handlers
@@ -209,11 +213,11 @@ def create_app(settings: AnalyzerSettings | None = None, *, consume: bool = True
         return checks
 
     app.include_router(health_router(ready))
-    app.include_router(accounts.router)
-    app.include_router(verbatims.router)
-    app.include_router(alerts.router)
-    app.include_router(subscriptions.router)
-    app.include_router(backtest.router)
+    app.include_router(account_endpoints.router)
+    app.include_router(verbatim_endpoints.router)
+    app.include_router(alert_endpoints.router)
+    app.include_router(subscription_endpoints.router)
+    app.include_router(backtest_endpoints.router)
     app.include_router(people_endpoints.router)
     app.include_router(request_endpoints.router)
     app.include_router(plan_endpoints.router)

@@ -4,7 +4,7 @@ Runs inside the consumer's transaction. Alerts are a function of the events, not
 arrived in (docs/model.md, "Event time"): the rules are evaluated once per day that has events, as
 of that day's latest event. An event on the newest day re-evaluates that day; an event on a later
 day first completes the newest one; an event on an earlier day (a late arrival, a backfill out of
-order, a directory change that alters who people are) rebuilds the account's whole timeline from its
+order, a directory change that alters who people are) replays the account's whole timeline from its
 stored events at the end of the batch. Everything published (position changes, alert changes) is
 written to the outbox in the same transaction.
 """
@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from services.analyzer.alerts import repository as alert_repository
 from services.analyzer.alerts import service as alert_service
-from services.analyzer.db.account_state import decode, encode
+from services.analyzer.db.account_state_codec import decode, encode
 from services.analyzer.db.models import Account, AccountModel, Response
 from services.analyzer.model import (
     AccountSnapshot,
@@ -39,7 +39,8 @@ from services.analyzer.model.account_state import (
 )
 from services.analyzer.model.replay import AnswerVersion, Fact, Moment, replay
 from services.analyzer.model.risk import DEFAULT_RISK_MODEL, RiskModel
-from services.analyzer.repository import directory, ledger, responses
+from services.analyzer.outbox import repository as outbox
+from services.analyzer.repository import directory, responses
 from services.analyzer.repository.unit_of_work import batch_of
 from shared.events import Scale
 from shared.settings import Topics
@@ -63,10 +64,10 @@ class ModelConfig:
 @dataclass
 class Plan:
     """What a transaction still owes each account it touched: an evaluation of the newest day, a
-    rebuild of the whole timeline, and syncing the alert rows with the timeline."""
+    replay of the whole timeline, and syncing the alert rows with the timeline."""
 
     dirty: set[str] = field(default_factory=set)
-    rebuild: set[str] = field(default_factory=set)
+    replay: set[str] = field(default_factory=set)
     touched: set[str] = field(default_factory=set)
     # The episodes each account's timeline held when the transaction first read it.
     initial: dict[str, set[str]] = field(default_factory=dict)
@@ -148,20 +149,20 @@ class Assessor:
         return model, state
 
     async def before_event(self, session: AsyncSession, account_id: str, at: datetime) -> None:
-        """Prepare the account for an event at ``at``: settle its newest day, or plan a rebuild."""
+        """Prepare the account for an event at ``at``: settle its newest day, or plan a replay."""
         plan = plan_of(session)
-        if account_id in plan.rebuild:
+        if account_id in plan.replay:
             return
         _, state = await self._open(session, account_id)
         if state.outdated:
-            plan.rebuild.add(account_id)  # written by an earlier model: recompute it from its events
+            plan.replay.add(account_id)  # written by an earlier model: recompute it from its events
             return
         if state.clock is None:
             if state.states or state.timeline.episodes:
-                plan.rebuild.add(account_id)  # a state written before evaluation points existed
+                plan.replay.add(account_id)  # a state written before evaluation points existed
             return
         if at < day_start(state.clock):
-            plan.rebuild.add(account_id)  # a day already evaluated changes, and every day after it
+            plan.replay.add(account_id)  # a day already evaluated changes, and every day after it
         elif day_start(at) > day_start(state.clock):
             if account_id in plan.dirty:
                 await self.evaluate(session, account_id)  # the newest day is complete
@@ -177,10 +178,10 @@ class Assessor:
         self._changed(session, model, state)
 
     async def directory_changed(self, session: AsyncSession, account_id: str) -> None:
-        """Who people are (role, side, influence, decision maker) or the renewal date changed: rebuild the timeline."""
+        """Who people are (role, side, influence, decision maker) or the renewal date changed: replay the timeline."""
         _, state = await self._open(session, account_id)
         if state.clock is not None or state.states:
-            plan_of(session).rebuild.add(account_id)
+            plan_of(session).replay.add(account_id)
 
     async def fold(
         self,
@@ -204,7 +205,7 @@ class Assessor:
         if moved is None:
             return False
         for change in moved:
-            ledger.enqueue(
+            outbox.enqueue(
                 session,
                 message_id=f"position:{event_id}:{change.stakeholder_id}",
                 topic=self.topics.positions,
@@ -299,7 +300,7 @@ class Assessor:
         facts += [Moment(m.occurred_at, m.event_id, m.moment) for m in await responses.moments(session, account_id)]
         return facts
 
-    async def rebuild(self, session: AsyncSession, account_id: str) -> None:
+    async def replay_account(self, session: AsyncSession, account_id: str) -> None:
         """Recompute the account's states and whole alert timeline from its stored events, in event time.
 
         Every version of every answer and every journey moment is read (in one query each) and
@@ -335,19 +336,19 @@ class Assessor:
         self._changed(session, model, fresh)
 
     async def finish(self, session: AsyncSession, *, now: datetime | None = None) -> None:
-        """Do what the transaction owes: rebuilds, newest-day evaluations, then the alert rows.
+        """Do what the transaction owes: replays, newest-day evaluations, then the alert rows.
 
-        Call it after the batch's answers are written (a rebuild reads them back).
+        Call it after the batch's answers are written (a replay reads them back).
         """
         plan = plan_of(session)
-        for account_id in sorted(plan.rebuild):
-            await self.rebuild(session, account_id)
-        for account_id in sorted(plan.dirty - plan.rebuild):
+        for account_id in sorted(plan.replay):
+            await self.replay_account(session, account_id)
+        for account_id in sorted(plan.dirty - plan.replay):
             await self.evaluate(session, account_id)
         for account_id in sorted(plan.touched):
             await self.sync(session, account_id, now=now or datetime.now(UTC))
         plan.dirty.clear()
-        plan.rebuild.clear()
+        plan.replay.clear()
         plan.touched.clear()
         plan.initial.clear()
 
@@ -374,7 +375,7 @@ class Assessor:
         _, state = await self._open(session, account_id)
         if state.outdated:
             # Written by an earlier model: recompute it from its events before judging it by the clock.
-            await self.rebuild(session, account_id)
+            await self.replay_account(session, account_id)
             _, state = await self.state(session, account_id)
         if state.clock is None or now <= state.clock:
             return []

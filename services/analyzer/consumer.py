@@ -25,8 +25,9 @@ from services.analyzer.alerts import service as alert_service
 from services.analyzer.db.engine import pin_for_unit_of_work
 from services.analyzer.db.errors import is_conflict, is_outage
 from services.analyzer.keyring import KeysUnavailable
+from services.analyzer.outbox import repository as outbox
 from services.analyzer.processing import EventProcessor, RecordMeta
-from services.analyzer.repository import ledger, positions
+from services.analyzer.repository import positions
 from services.analyzer.settings import AnalyzerSettings
 from shared.kafka import client_options, connection_problem
 
@@ -263,7 +264,7 @@ class EventConsumer:
         async with self._lock, self._sessions() as session, session.begin():
             delivered = await alert_service.deliver_backfilled(session, topics=self._settings.topics, owns=owns)
             await session.flush()
-            outbox_ids = ledger.enqueued(session)
+            outbox_ids = outbox.enqueued(session)
         self._backfill_due = False
         if delivered:
             log.info("caught up: delivered the alerts a backfill left open", extra={"alerts": delivered})
@@ -334,7 +335,7 @@ class EventConsumer:
                 async with self._sessions() as session, session.begin():
                     outcome = await self._processor.dead_letter(session, record.value or b"", meta, reason=reason)
                     await session.flush()
-                    outbox_ids = ledger.enqueued(session)
+                    outbox_ids = outbox.enqueued(session)
             except Exception as failure:  # noqa: BLE001 - nothing a record causes may stop consuming
                 if not is_outage(failure):
                     # Not even its dead letter can be written: skip it loudly rather than stop
@@ -364,7 +365,7 @@ class EventConsumer:
             ):
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
             await session.flush()
-            outbox_ids = ledger.enqueued(session)
+            outbox_ids = outbox.enqueued(session)
         self.stats.batches += 1
         self.stats.applied += outcomes.get("applied", 0)
         self.stats.duplicates += outcomes.get("duplicate", 0)

@@ -27,6 +27,7 @@ from services.analyzer.attribution import Attribution, attribute, identities_of,
 from services.analyzer.db.models import Response, UnverifiedAnswer
 from services.analyzer.keyring import KeyRing
 from services.analyzer.model import DEFAULT_HALF_LIFE, DEFAULT_THRESHOLDS
+from services.analyzer.outbox import repository as outbox
 from services.analyzer.people.guard import erased_among
 from services.analyzer.people.repository import hold_against_erasure
 from services.analyzer.repository import directory, identities, ledger, positions, responses, unverified
@@ -436,7 +437,7 @@ class EventProcessor:
     ) -> str:
         if await ledger.already_processed(session, ledger_id):
             return "duplicate"
-        ledger.enqueue(
+        outbox.enqueue(
             session,
             message_id=f"dlq:{ledger_id}",
             topic=self.topics.dlq,

@@ -18,6 +18,7 @@ from typing import Any
 
 from services.analyzer.app import model_config
 from services.analyzer.assessment import Assessor, ModelConfig
+from services.analyzer.backtest import repository as outcomes
 from services.analyzer.db.engine import create_engine, create_sessionmaker
 from services.analyzer.model.risk import DEFAULT_RISK_MODEL, RiskModel
 from services.analyzer.model.risk_fit import (
@@ -30,7 +31,7 @@ from services.analyzer.model.risk_fit import (
     renewal_examples,
     validate,
 )
-from services.analyzer.repository import directory, outcomes, risk_models
+from services.analyzer.repository import directory, risk_models
 from services.analyzer.settings import AnalyzerSettings
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from services.analyzer.db.account_state import decode, encode
+from services.analyzer.db.account_state_codec import decode, encode
 from services.analyzer.model import DEFAULT_HALF_LIFE, Answer, HeldAnswer
 from services.analyzer.model.account_state import AccountState
 

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.analyzer.consumer import EventConsumer
 from services.analyzer.db.models import OutboxMessage, Response
+from services.analyzer.outbox.relay import OutboxRelay
 from services.analyzer.processing import EventProcessor
-from services.analyzer.relay import OutboxRelay
 from services.analyzer.settings import AnalyzerSettings
 from shared.kafka import DurablePublisher, Record
 from shared.settings import Topics

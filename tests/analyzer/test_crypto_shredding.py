@@ -17,7 +17,8 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from services.analyzer.app import create_app as create_analyzer
-from services.analyzer.db.models import Base, JourneyMomentRow, OutboxMessage, Response, Stakeholder
+from services.analyzer.db.all_models import Base
+from services.analyzer.db.models import JourneyMomentRow, OutboxMessage, Response, Stakeholder
 from services.analyzer.keyring import KeyRing
 from services.analyzer.processing import EventProcessor, RecordMeta
 from services.analyzer.rebuild import rebuild

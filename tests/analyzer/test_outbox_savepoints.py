@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, text
 
 from services.analyzer.db.models import OutboxMessage
-from services.analyzer.repository import ledger
+from services.analyzer.outbox import repository as ledger
 from tests.analyzer.helpers import sessions_for
 
 

@@ -134,7 +134,7 @@ STEPS: dict[str, tuple[str, Callable[[], BaseException]]] = {
     "answer versions": ("services.analyzer.repository.responses.current_version", injected),
     "fold into states": ("services.analyzer.assessment.Assessor.fold", injected),
     "rules and alerts": ("services.analyzer.model.account_state.AccountState.evaluate_point", injected),
-    "outbox": ("services.analyzer.repository.ledger.enqueue", injected),
+    "outbox": ("services.analyzer.outbox.repository.enqueue", injected),
     "ledger write": ("services.analyzer.repository.ledger.mark_processed", injected),
     "column conversion": ("services.analyzer.db.types.UTCDateTime.process_bind_param", overflow),
     "database refuses a value": ("services.analyzer.assessment.Assessor.fold", data_error),

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from services.analyzer.assessment import Assessor, ModelConfig
-from services.analyzer.db.account_state import decode
+from services.analyzer.clock_sweep import sweep_once
+from services.analyzer.db.account_state_codec import decode
 from services.analyzer.db.models import AccountModel, AlertRow
 from services.analyzer.model import DEFAULT_HALF_LIFE, DEFAULT_THRESHOLDS
-from services.analyzer.sweep import sweep_once
 from shared.settings import Topics
 from tests.analyzer.helpers import apply_all, sessions_for
 from tests.factories import create_stakeholder, create_survey

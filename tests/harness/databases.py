@@ -10,8 +10,8 @@ import asyncpg
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from services.analyzer.db.all_models import Base
 from services.analyzer.db.engine import create_engine, create_sessionmaker
-from services.analyzer.db.models import Base
 from services.analyzer.migrate import upgrade
 
 

@@ -22,7 +22,8 @@ from services.analyzer.alerts import counts, repository
 from services.analyzer.db.models import AlertRow
 from services.analyzer.model.alerts import SEVERITY_RANK, AlertStatus
 from services.analyzer.model.timeline import AlertTimeline, Episode
-from services.analyzer.repository import directory, ledger
+from services.analyzer.outbox import repository as outbox
+from services.analyzer.repository import directory
 from services.analyzer.webhooks.outbox import enqueue_deliveries
 from shared.errors import Conflict, NotFound
 from shared.settings import Topics
@@ -149,7 +150,7 @@ async def announce(
         return
     message_key = next_message_key(row)
     if row.announced != state:
-        ledger.enqueue(
+        outbox.enqueue(
             session,
             message_id=f"alert:{message_key}",
             topic=topics.alerts,
@@ -199,7 +200,7 @@ async def deliver_backfilled(
         account = await directory.get_account(session, row.account_id)
         message_key = next_message_key(row)
         record = {**row.record, "backfilled": True}
-        ledger.enqueue(
+        outbox.enqueue(
             session,
             message_id=f"alert:{message_key}",
             topic=topics.alerts,
@@ -257,7 +258,7 @@ async def publish_alert_change(
 ) -> None:
     """Queue one change made by a person for Kafka and for webhook subscribers, in the caller's transaction."""
     message_key = next_message_key(row)
-    ledger.enqueue(
+    outbox.enqueue(
         session,
         message_id=f"alert:{message_key}",
         topic=topics.alerts,

@@ -16,7 +16,8 @@ from typing import Final
 
 from markupsafe import Markup
 
-from services.analyzer.api.backtest import BacktestView
+from services.analyzer.accounts.schemas import AccountSummary, AccountView, RiskFactorView, RiskView
+from services.analyzer.backtest.schemas import BacktestView
 from services.analyzer.dashboard import charts
 from services.analyzer.dashboard.figures import label
 from services.analyzer.dashboard.links import (
@@ -34,7 +35,6 @@ from services.analyzer.model.alerts import AlertStatus
 from services.analyzer.model.history import Bucket, HistoryPoint
 from services.analyzer.plans.schemas import PlanView
 from services.analyzer.requests.reading import AccountCoverage, DecisionMakersHeard, RequestLine
-from services.analyzer.schemas import AccountSummary, AccountView, RiskFactorView, RiskView
 from services.analyzer.verbatims.schemas import ThemesBySide
 from services.analyzer.verbatims.summary import RoleVerbatims
 from services.analyzer.verbatims.taxonomy import THEME_LABELS

@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import ScalarSelect
 
-from services.analyzer.api.backtest import BacktestView, compute
+from services.analyzer.backtest.schemas import BacktestView
+from services.analyzer.backtest.service import compute
 from services.analyzer.dashboard.figures import RISK_TYPES
 from services.analyzer.db.models import Account, AlertRow, JourneyMomentRow
 from services.analyzer.repository.directory import OPEN_STATUSES

@@ -24,11 +24,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
+from services.analyzer.accounts.schemas import AccountSummary
+from services.analyzer.accounts.service import account_history, account_view, value_at_risk
 from services.analyzer.alerts import repository as alert_repository
 from services.analyzer.alerts import service as alert_service
-from services.analyzer.api.accounts import account_history, account_view, value_at_risk
-from services.analyzer.api.backtest import MAX_LOOKBACK_DAYS
+from services.analyzer.alerts.schemas import AlertChange
 from services.analyzer.assessment import Assessor
+from services.analyzer.backtest.endpoints import MAX_LOOKBACK_DAYS
 from services.analyzer.dashboard import pages, portfolio_page, queries
 from services.analyzer.dashboard.figures import CHART_BUCKETS, nps_series
 from services.analyzer.dashboard.links import BASE, DEFAULT_LOOKBACK, DEFAULT_ORDER, AccountOrder, alerts_href
@@ -57,7 +59,6 @@ from services.analyzer.portfolio.schemas import portfolio_view
 from services.analyzer.repository import directory
 from services.analyzer.repository.directory import OPEN_STATUSES
 from services.analyzer.requests import reading
-from services.analyzer.schemas import AccountSummary, AlertChange
 from services.analyzer.settings import AnalyzerSettings
 from services.analyzer.verbatims import repository as verbatim_repository
 from services.analyzer.verbatims.sides import alert_side_themes

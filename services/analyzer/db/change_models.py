@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.analyzer.db.models import Base, BigIntPK
+from services.analyzer.db.base import Base, BigIntPK
 
 
 class ChangeRecord(Base):

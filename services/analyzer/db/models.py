@@ -5,31 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, MetaData, String, Text, false
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy.orm import Mapped, mapped_column
 
-from services.analyzer.db.types import StrEnumType, UTCDateTime
+from services.analyzer.db.base import Base, BigIntPK
+from services.analyzer.db.types import StrEnumType
 from services.analyzer.model.alerts import AlertStatus, AlertType, Severity
 from shared.events import Side
-
-# A naming convention makes constraint names stable across back ends, so migrations can name them.
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-# BigInteger that is still SQLite's rowid alias, so autoincrement works on both back ends.
-BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
-
-
-class Base(DeclarativeBase):
-    """Declarative base sharing the naming convention."""
-
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
 
 
 class Account(Base):
@@ -166,7 +148,7 @@ class OutboxMessage(Base):
     value: Mapped[dict[str, Any]] = mapped_column()
     created_at: Mapped[datetime]
     published_at: Mapped[datetime | None] = mapped_column(index=True)
-    # Which relay is sending the row, until when (repository/ledger.py: claim).
+    # Which relay is sending the row, until when (outbox/repository.py: claim).
     lease_until: Mapped[datetime | None]
     lease_owner: Mapped[str | None] = mapped_column(String(64))
 
@@ -313,6 +295,3 @@ class ErasureSubject(Base):
     subject_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     erasure_id: Mapped[str] = mapped_column(ForeignKey("erasures.erasure_id"), primary_key=True)
     erased_at: Mapped[datetime]
-
-
-from services.analyzer.db import change_models, plan_models, request_models, webhook_models  # noqa: E402,F401

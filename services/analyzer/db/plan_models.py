@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.analyzer.db.models import Base, BigIntPK
+from services.analyzer.db.base import Base, BigIntPK
 
 
 class ActionPlan(Base):

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.analyzer.db.models import Base
+from services.analyzer.db.base import Base
 from services.analyzer.db.types import StrEnumType
 from services.analyzer.requests.schemas import RequestStatus
 

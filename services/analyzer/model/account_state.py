@@ -1,7 +1,7 @@
 """The model's incremental state of one account, as typed values: what is kept between events.
 
 Everything here is pure. The analyzer keeps one ``AccountState`` per account (encoded for the
-database by ``services/analyzer/db/account_state.py``); its size depends on the account's people
+database by ``services/analyzer/db/account_state_codec.py``); its size depends on the account's people
 and the model's windows, never on how long the account's history is. The per-event recipe of
 docs/model.md is ``fold`` for an answer version, ``note_moment`` for a journey moment, then the
 rules over ``snapshot`` and ``record_series`` with the result.

@@ -31,9 +31,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.analyzer import changes
 from services.analyzer.assessment import Assessor, plan_of
 from services.analyzer.db.models import Erasure
+from services.analyzer.outbox import repository as outbox
 from services.analyzer.people import repository
 from services.analyzer.people.redaction import Needles, subject_hash
-from services.analyzer.repository import ledger
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ async def erase(
         erasure = Erasure(erasure_id=report.erasure_id, erased_at=erased_at, erased_by=by, counts=counts)
         repository.record(session, erasure, hashes)
         changes.record(session, key_id=by, action="person.erase", target=erasure.erasure_id)
-        ledger.enqueue(
+        outbox.enqueue(
             session,
             message_id=f"erasure:{erasure.erasure_id}",
             topic=assessor.topics.erasures,
@@ -186,6 +186,6 @@ async def _recompute(session: AsyncSession, assessor: Assessor, accounts: Sequen
     """Recompute the accounts' states and alert timelines from the events that remain."""
     await session.flush()
     plan = plan_of(session)
-    plan.rebuild.update(accounts)
+    plan.replay.update(accounts)
     await assessor.finish(session, now=now)
     await session.flush()

@@ -16,7 +16,7 @@ from typing import Final
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.assessment import ModelConfig, held_answer
-from services.analyzer.db.account_state import decode
+from services.analyzer.db.account_state_codec import decode
 from services.analyzer.db.models import Account, AccountModel, Response, Stakeholder
 from services.analyzer.model.account_state import AccountState, PersonFacts
 from services.analyzer.model.history import Person

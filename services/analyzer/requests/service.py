@@ -20,7 +20,8 @@ from services.analyzer.alerts import repository as alert_repository
 from services.analyzer.assessment import Assessor
 from services.analyzer.db.models import Account, Stakeholder
 from services.analyzer.db.request_models import SurveyRequest
-from services.analyzer.repository import directory, ledger
+from services.analyzer.outbox import repository as outbox
+from services.analyzer.repository import directory
 from services.analyzer.requests import repository
 from services.analyzer.requests.choosing import (
     UNASSIGNED,
@@ -213,7 +214,7 @@ async def _record(
         row = _request_row(request_id, account_id, choice, moment, occasion, questions, now, config.expiry)
         repository.add(session, row)
         record = request_record(row)
-        ledger.enqueue(
+        outbox.enqueue(
             session,
             message_id=f"survey_request:{request_id}",
             topic=assessor.topics.survey_requests,

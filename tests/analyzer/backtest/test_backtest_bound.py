@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 import httpx
 
 from services.analyzer.app import create_app
+from services.analyzer.backtest import repository as outcomes
 from services.analyzer.backtest.rules import SCORED_ALERTS
-from services.analyzer.repository import outcomes
 from tests.analyzer.backtest.test_backtest_api import ANSWERED, account
 from tests.analyzer.helpers import apply_all, sessions_for
 from tests.dashboard.test_http import sign_in

@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.alerts import repository as alert_repository
 from services.analyzer.alerts import service as alert_service
+from services.analyzer.alerts.schemas import AlertChange, AlertView
 from services.analyzer.assessment import Assessor
 from services.analyzer.db.models import AlertRow
 from services.analyzer.deps import FORBIDDEN, AlertsWriteKey, Limit, Offset, ReadKey, SessionDep, WriterSessionDep
 from services.analyzer.model.alerts import AlertStatus
-from services.analyzer.schemas import AlertChange
 from services.analyzer.verbatims.schemas import ThemesBySide
 from services.analyzer.verbatims.sides import alert_side_themes
 from shared.errors import ERROR_RESPONSES, ErrorBody
@@ -28,7 +28,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _view(row: AlertRow, sides: Mapping[str, ThemesBySide]) -> dict[str, Any]:
+def _view(row: AlertRow, sides: Mapping[str, ThemesBySide]) -> AlertView:
     record = dict(row.record)
     record["status"] = row.status
     if row.acknowledged_at is not None and row.created_at is not None:
@@ -36,15 +36,22 @@ def _view(row: AlertRow, sides: Mapping[str, ThemesBySide]) -> dict[str, Any]:
     if row.alert_id in sides:
         # Read now from the current comments; the stored and delivered record does not carry it.
         record["themes_by_side"] = sides[row.alert_id].model_dump(mode="json")
-    return record
+    return AlertView.model_validate(record)
 
 
-async def _views(session: AsyncSession, rows: Sequence[AlertRow]) -> list[dict[str, Any]]:
+async def _views(session: AsyncSession, rows: Sequence[AlertRow]) -> list[AlertView]:
     sides = await alert_side_themes(session, rows)
     return [_view(row, sides) for row in rows]
 
 
-@router.get("", responses=ERROR_RESPONSES, summary="Alerts, newest first")
+# Unset: the fields a record does not carry stay absent (docs/api.md), as they are in the stored record.
+@router.get(
+    "",
+    response_model=list[AlertView],
+    response_model_exclude_unset=True,
+    responses=ERROR_RESPONSES,
+    summary="Alerts, newest first",
+)
 async def list_alerts(
     session: SessionDep,
     _: ReadKey,
@@ -53,7 +60,7 @@ async def list_alerts(
     type: str | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
-) -> list[dict[str, Any]]:
+) -> list[AlertView]:
     """Alert records of the public contract, filtered by status, account and type."""
     rows = await alert_repository.search(
         session, status=status, account_id=account_id, type=type, limit=limit, offset=offset
@@ -66,10 +73,16 @@ def _topics(request: Request) -> Topics:
     return assessor.topics
 
 
-@router.post("/{alert_id}/acknowledge", responses=RESPONSES, summary="Acknowledge an alert")
+@router.post(
+    "/{alert_id}/acknowledge",
+    response_model=AlertView,
+    response_model_exclude_unset=True,
+    responses=RESPONSES,
+    summary="Acknowledge an alert",
+)
 async def acknowledge(
     alert_id: str, body: AlertChange, request: Request, session: WriterSessionDep, key: AlertsWriteKey
-) -> dict[str, Any]:
+) -> AlertView:
     """Record who acknowledged it and when (time to acknowledge is kept); subscribers are told."""
     row = await alert_service.change_by_hand(
         session, alert_id, action="acknowledge", by=body.by, note=body.note, topics=_topics(request), key_id=key.id
@@ -77,10 +90,16 @@ async def acknowledge(
     return (await _views(session, [row]))[0]
 
 
-@router.post("/{alert_id}/resolve", responses=RESPONSES, summary="Resolve an alert")
+@router.post(
+    "/{alert_id}/resolve",
+    response_model=AlertView,
+    response_model_exclude_unset=True,
+    responses=RESPONSES,
+    summary="Resolve an alert",
+)
 async def resolve(
     alert_id: str, body: AlertChange, request: Request, session: WriterSessionDep, key: AlertsWriteKey
-) -> dict[str, Any]:
+) -> AlertView:
     """Close the alert by hand; subscribers are told."""
     row = await alert_service.change_by_hand(
         session, alert_id, action="resolve", by=body.by, note=body.note, topics=_topics(request), key_id=key.id

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.analyzer.repository import ledger
+from services.analyzer.outbox import repository as outbox
 from shared.kafka import DurablePublisher, PublishFailed, PublishTimeout, Record
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ class OutboxRelay:
 
     The consumer hands over the ids its batch wrote right after the commit; a periodic sweep picks
     up whatever a crash or a broker outage left behind. Rows are leased to this relay while it sends
-    them (``ledger.claim``), so several analyzers on one database never send the same row at once.
+    them (``repository.claim``), so several analyzers on one database never send the same row at once.
     Delivery to Kafka is at-least-once: a crash between the send and the stamp resends the row once
     its lease runs out, and every record carries its stable ``message-id`` header so readers can
     drop the repeat.
@@ -58,7 +58,7 @@ class OutboxRelay:
             sent = 0
             while True:
                 async with self._sessions() as session, session.begin():
-                    rows = await ledger.claim(
+                    rows = await outbox.claim(
                         session,
                         owner=self.owner,
                         lease=self._lease,
@@ -83,14 +83,14 @@ class OutboxRelay:
                     await self._release(ids)
                     raise
                 async with self._sessions() as session, session.begin():
-                    await ledger.mark_published(session, ids, owner=self.owner)
+                    await outbox.mark_published(session, ids, owner=self.owner)
                 sent += len(records)
 
     async def _release(self, ids: Sequence[int]) -> None:
         """Give back the leases of rows that were not sent (best effort: they expire anyway)."""
         try:
             async with self._sessions() as session, session.begin():
-                await ledger.release(session, ids, owner=self.owner)
+                await outbox.release(session, ids, owner=self.owner)
         except Exception:
             log.warning("could not release outbox leases; they expire", exc_info=True)
 

@@ -1,90 +1,23 @@
-"""``GET /v1/backtest``: how early and how precisely each rule flagged the renewals that went badly."""
+"""The backtest over what the analyzer stored: the answer of ``GET /v1/backtest`` (the dashboard shows it too)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Final
 
-from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.analyzer.backtest import repository as stored
 from services.analyzer.backtest.calibration import Calibration, calibrate
 from services.analyzer.backtest.rules import RECOMMENDED, SCORED_ALERTS, Backtest, run_backtest
+from services.analyzer.backtest.schemas import (
+    BacktestView,
+    CalibrationGroupView,
+    CalibrationView,
+    RenewalView,
+    RuleView,
+)
 from services.analyzer.backtest.scoring import BAD_OUTCOMES, NpsAnswer
-from services.analyzer.deps import FORBIDDEN, ReadKey, SessionDep
-from services.analyzer.repository import outcomes as stored
-from shared.errors import ERROR_RESPONSES, InvalidRequest
-
-router = APIRouter(prefix="/v1/backtest", tags=["backtest"], responses=FORBIDDEN)
-MAX_LOOKBACK_DAYS: Final = 730
-
-
-class RuleView(BaseModel):
-    """One rule's figures over the renewals."""
-
-    rule: str
-    kind: str = Field(description="risk_alert (the renewal risk), divergence_alert or classic")
-    description: str
-    flagged: int = Field(description="renewals the rule flagged inside the lookback window")
-    caught: int = Field(description="churned or downsized renewals flagged")
-    false_alarms: int = Field(description="renewed accounts flagged, saves apart")
-    saves: int = Field(
-        default=0, description="renewed accounts flagged where a plan done in the window preceded the flag clearing"
-    )
-    missed: int = Field(description="churned or downsized renewals not flagged")
-    precision: float | None = Field(description="caught / flagged; null when nothing was flagged")
-    recall: float | None = Field(description="caught / (churned + downsized); null without a bad outcome")
-    median_lead_days: float | None = Field(description="median days from the first flag to the renewal, over caught")
-    flags_per_bad_renewal: float | None = Field(
-        description="flagged / (churned + downsized): the alert budget, 1 when a rule flags as many as go badly"
-    )
-
-
-class RenewalView(BaseModel):
-    """One renewal and, per rule, how many days ahead it was flagged (null: not flagged)."""
-
-    account_id: str
-    renewal_at: datetime
-    outcome: str
-    lead_days: dict[str, float | None]
-    saved_by: list[str] = Field(default_factory=list, description="the rules for which this renewal is a save")
-
-
-class CalibrationGroupView(BaseModel):
-    """One decile of the risk's predictions."""
-
-    renewals: int
-    predicted: float = Field(description="mean predicted probability in the decile")
-    observed: float = Field(description="share of the decile's renewals that were churned or downsized")
-
-
-class CalibrationView(BaseModel):
-    """The renewal risk a horizon before each renewal against what happened."""
-
-    horizon_days: int = Field(description="how long before each renewal the prediction was read")
-    renewals: int = Field(description="renewals with a known outcome and a prediction")
-    bad: int
-    brier: float | None = Field(description="mean squared error of the predictions (0 is perfect)")
-    brier_base_rate: float | None = Field(description="the Brier score of always predicting the base rate")
-    groups: list[CalibrationGroupView] = Field(description="deciles of the predictions, lowest first")
-
-
-class BacktestView(BaseModel):
-    """The backtest over every renewal with a known outcome."""
-
-    lookback_days: int
-    account_prefix: str | None
-    renewals: int
-    outcomes: dict[str, int]
-    bad_outcomes: int = Field(description="churned + downsized")
-    unknown_outcomes: int = Field(description="renewal_outcome moments without a known attributes.outcome")
-    recommended: str = Field(
-        description="the rule a CRM should subscribe to: the one the held-out backtest supports (docs/model.md)"
-    )
-    rules: list[RuleView]
-    calibration: CalibrationView
-    detail: list[RenewalView] | None = Field(default=None, description="per renewal, with detail=true")
+from shared.errors import InvalidRequest
 
 
 def _round(value: float | None, digits: int) -> float | None:
@@ -157,33 +90,6 @@ def view(
         rules=rules,
         calibration=calibration,
         detail=per_renewal,
-    )
-
-
-@router.get("", response_model=BacktestView, responses=ERROR_RESPONSES, summary="Rules against renewal outcomes")
-async def backtest(
-    request: Request,
-    session: SessionDep,
-    _: ReadKey,
-    lookback_days: Annotated[
-        int, Query(ge=1, le=MAX_LOOKBACK_DAYS, description="Days before each renewal in which a flag counts")
-    ] = 180,
-    account_prefix: Annotated[
-        str | None, Query(min_length=1, max_length=128, description="Only accounts whose id starts with this")
-    ] = None,
-    detail: Annotated[bool, Query(description="Add each renewal with each rule's lead time")] = False,
-) -> BacktestView:
-    """Over the stored ``renewal_outcome`` moments: how many churned or downsized accounts each rule
-    flagged in the lookback window before the renewal, its precision, recall, false alarms and median
-    lead time; the divergence alerts beside the classic account-NPS rules (below 0, below -20)."""
-    horizon = request.app.state.assessor.config.thresholds.risk_horizon
-    return await compute(
-        session,
-        lookback=timedelta(days=lookback_days),
-        horizon=horizon,
-        account_prefix=account_prefix,
-        detail=detail,
-        max_rows=request.app.state.settings.analyzer_backtest_max_rows,
     )
 
 

@@ -1,4 +1,4 @@
-"""Response and request bodies of the analyzer API."""
+"""The bodies of ``/v1/accounts``: an account, a row of the account list, a history bucket."""
 
 from __future__ import annotations
 
@@ -159,12 +159,3 @@ class HistoryBucket(BaseModel):
     roles: list[RoleView]
     account_mean: float | None
     divergence: float | None
-
-
-class AlertChange(BaseModel):
-    """Body of acknowledge and resolve."""
-
-    by: str | None = Field(
-        default=None, min_length=1, max_length=256, description="who made the change; absent: the API key's id"
-    )
-    note: str | None = Field(default=None, max_length=4000)

@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.analyzer.assessment import Assessor
-from services.analyzer.repository import directory, ledger
+from services.analyzer.outbox import repository as outbox
+from services.analyzer.repository import directory
 from services.analyzer.requests import service as survey_requests
 
 log = logging.getLogger(__name__)
@@ -47,9 +48,9 @@ async def sweep_once(
                 await session.flush()
                 await survey_requests.sweep_account(session, assessor, requests, account_id, now=now)
             await session.flush()
-            outbox = ledger.enqueued(session)
-        if after_commit is not None and outbox:
-            await after_commit(outbox)
+            queued = outbox.enqueued(session)
+        if after_commit is not None and queued:
+            await after_commit(queued)
     return changed
 
 
