@@ -83,3 +83,22 @@ async def open_count(session: AsyncSession, account_id: str) -> int:
         .where(AlertRow.account_id == account_id, AlertRow.status.in_(OPEN_STATUSES))
     )
     return int(await session.scalar(query) or 0)
+
+
+async def open_types(session: AsyncSession, account_ids: Sequence[str], *, types: Sequence[str]) -> dict[str, set[str]]:
+    """Per account, which of ``types`` it has an alert of open (open or acknowledged)."""
+    if not account_ids:
+        return {}
+    rows = await session.execute(
+        select(AlertRow.account_id, AlertRow.type)
+        .where(
+            AlertRow.account_id.in_(list(account_ids)),
+            AlertRow.status.in_(OPEN_STATUSES),
+            AlertRow.type.in_(list(types)),
+        )
+        .distinct()
+    )
+    found: dict[str, set[str]] = {}
+    for account_id, alert_type in rows:
+        found.setdefault(account_id, set()).add(alert_type)
+    return found
