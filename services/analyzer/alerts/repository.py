@@ -85,6 +85,13 @@ async def open_count(session: AsyncSession, account_id: str) -> int:
     return int(await session.scalar(query) or 0)
 
 
+async def open_total(session: AsyncSession) -> int:
+    """How many alerts, over every account, are open or acknowledged."""
+    return int(
+        await session.scalar(select(func.count()).select_from(AlertRow).where(AlertRow.status.in_(OPEN_STATUSES))) or 0
+    )
+
+
 async def open_types(session: AsyncSession, account_ids: Sequence[str], *, types: Sequence[str]) -> dict[str, set[str]]:
     """Per account, which of ``types`` it has an alert of open (open or acknowledged)."""
     if not account_ids:

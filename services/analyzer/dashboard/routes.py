@@ -22,7 +22,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import func, select
 
 from services.analyzer.accounts import repository as account_repository
 from services.analyzer.accounts.schemas import AccountSummary
@@ -46,7 +45,6 @@ from services.analyzer.dashboard.session import (
     new_token,
     tokens_match,
 )
-from services.analyzer.db.models import AlertRow
 from services.analyzer.deps import Offset, SessionDep, SettingsDep, client_address, get_writer_session
 from services.analyzer.keys import ALERTS_WRITE, DASHBOARD, ApiKey, find_key
 from services.analyzer.model.alerts import AlertStatus
@@ -318,9 +316,7 @@ async def accounts(
     heard = await reading.decision_makers_heard(
         session, ids, decision_roles=thresholds.decision_roles, heard_within=_heard_within(request), now=_today()
     )
-    open_alerts = await session.scalar(
-        select(func.count()).select_from(AlertRow).where(AlertRow.status.in_(OPEN_STATUSES))
-    )
+    open_alerts = await alert_repository.open_total(session)
     rows = [
         pages.AccountLine(
             summary=AccountSummary(
@@ -343,7 +339,7 @@ async def accounts(
     ]
     data = pages.AccountsData(
         portfolio=await account_repository.portfolio(session, risk_types=RISK_TYPES),
-        open_alerts=int(open_alerts or 0),
+        open_alerts=open_alerts,
         rows=rows,
         today=_today().date(),
         offset=offset,
