@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.db.models import AlertRow
@@ -109,3 +109,13 @@ async def open_types(session: AsyncSession, account_ids: Sequence[str], *, types
     for account_id, alert_type in rows:
         found.setdefault(account_id, set()).add(alert_type)
     return found
+
+
+async def mark_all_told(session: AsyncSession) -> None:
+    """Count every alert as announced and notified in its present state (resolved, or open at its severity)."""
+    told = case(
+        (AlertRow.status == AlertStatus.RESOLVED, AlertStatus.RESOLVED.value),
+        (AlertRow.active.is_(False), AlertStatus.RESOLVED.value),
+        else_=f"{AlertStatus.OPEN}:" + AlertRow.severity,
+    )
+    await session.execute(update(AlertRow).values(announced=told, notified=told))

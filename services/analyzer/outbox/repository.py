@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, insert, or_, select, update
+from sqlalchemy import delete, event, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -126,3 +126,8 @@ async def release(session: AsyncSession, ids: Sequence[int], *, owner: str) -> N
             .where(OutboxMessage.id.in_(ids), OutboxMessage.lease_owner == owner)
             .values(lease_until=None, lease_owner=None),
         )
+
+
+async def drop_all(session: AsyncSession) -> None:
+    """Delete every outbox row, published or not (a rebuild publishes nothing: the topics hold it already)."""
+    await session.execute(delete(OutboxMessage))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.db.models import (
@@ -117,3 +117,8 @@ def mark_processed(
         return
     work.known[event_id] = True
     work.processed.append(row)
+
+
+async def is_empty(session: AsyncSession) -> bool:
+    """Whether the ledger holds no processed event (a fresh database, as a rebuild needs)."""
+    return not await session.scalar(select(func.count()).select_from(ProcessedEvent))
