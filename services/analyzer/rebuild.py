@@ -22,16 +22,16 @@ from datetime import timedelta
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
-from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.analyzer.alerts import repository as alert_repository
 from services.analyzer.assessment import ModelConfig
 from services.analyzer.db.engine import create_engine, create_sessionmaker
-from services.analyzer.db.models import AlertRow, OutboxMessage, ProcessedEvent
 from services.analyzer.keyring import KeyRing, KeysUnavailable
-from services.analyzer.model.alerts import AlertStatus
+from services.analyzer.outbox import repository as outbox_repository
 from services.analyzer.people import topic as erasures_topic
 from services.analyzer.processing import EventProcessor, RecordMeta
+from services.analyzer.repository import ledger
 from services.analyzer.settings import AnalyzerSettings
 from shared.kafka import DurablePublisher, client_options, connection_problem
 
@@ -67,8 +67,9 @@ class Report:
 
 
 async def _is_empty(sessions: async_sessionmaker[AsyncSession]) -> bool:
+    """Whether the database has processed no event yet."""
     async with sessions() as session:
-        return not await session.scalar(select(func.count()).select_from(ProcessedEvent))
+        return await ledger.is_empty(session)
 
 
 async def _open(settings: AnalyzerSettings) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
@@ -203,11 +204,6 @@ async def _apply(
 
 async def _settle(sessions: async_sessionmaker[AsyncSession]) -> None:
     """Drop what the rebuild would publish, and count every alert as told (the CRMs were, before)."""
-    told = case(
-        (AlertRow.status == AlertStatus.RESOLVED, AlertStatus.RESOLVED.value),
-        (AlertRow.active.is_(False), AlertStatus.RESOLVED.value),
-        else_=f"{AlertStatus.OPEN}:" + AlertRow.severity,
-    )
     async with sessions() as session, session.begin():
-        await session.execute(delete(OutboxMessage))
-        await session.execute(update(AlertRow).values(announced=told, notified=told))
+        await outbox_repository.drop_all(session)
+        await alert_repository.mark_all_told(session)

@@ -23,13 +23,12 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.analyzer.db.errors import is_outage
-from services.analyzer.db.models import OutboxMessage, ProcessedEvent
-from services.analyzer.db.webhook_models import Delivery
-from services.analyzer.webhooks.repository import DELIVERED, FAILED
+from services.analyzer.outbox import repository as outbox_repository
+from services.analyzer.repository import ledger
+from services.analyzer.webhooks import repository as webhook_repository
 
 log = logging.getLogger(__name__)
 
@@ -46,45 +45,6 @@ class Pruned:
     processed: int = 0
 
 
-async def _outbox_chunk(session: AsyncSession, before: datetime) -> int:
-    ids = list(
-        await session.scalars(
-            select(OutboxMessage.id)
-            .where(OutboxMessage.published_at.is_not(None), OutboxMessage.published_at < before)
-            .order_by(OutboxMessage.id)
-            .limit(CHUNK)
-        )
-    )
-    if ids:
-        await session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(ids)))
-    return len(ids)
-
-
-async def _deliveries_chunk(session: AsyncSession, before: datetime) -> int:
-    finished = func.coalesce(Delivery.delivered_at, Delivery.created_at)
-    ids = list(
-        await session.scalars(
-            select(Delivery.id)
-            .where(Delivery.status.in_((DELIVERED, FAILED)), finished < before)
-            .order_by(Delivery.id)
-            .limit(CHUNK)
-        )
-    )
-    if ids:
-        # Their attempts go with them (ON DELETE CASCADE).
-        await session.execute(delete(Delivery).where(Delivery.id.in_(ids)))
-    return len(ids)
-
-
-async def _processed_chunk(session: AsyncSession, before: datetime) -> int:
-    ids = list(
-        await session.scalars(select(ProcessedEvent.event_id).where(ProcessedEvent.processed_at < before).limit(CHUNK))
-    )
-    if ids:
-        await session.execute(delete(ProcessedEvent).where(ProcessedEvent.event_id.in_(ids)))
-    return len(ids)
-
-
 async def prune(
     sessions: async_sessionmaker[AsyncSession],
     *,
@@ -97,15 +57,15 @@ async def prune(
     now = now or datetime.now(UTC)
     counts = {"outbox": 0, "deliveries": 0, "processed": 0}
     steps = [
-        ("outbox", _outbox_chunk, now - outbox_retention),
-        ("deliveries", _deliveries_chunk, now - delivery_retention),
+        ("outbox", outbox_repository.delete_published_before, now - outbox_retention),
+        ("deliveries", webhook_repository.delete_finished_before, now - delivery_retention),
     ]
     if dedup_window is not None:
-        steps.append(("processed", _processed_chunk, now - dedup_window))
+        steps.append(("processed", ledger.delete_processed_before, now - dedup_window))
     for name, chunk, before in steps:
         while True:
             async with sessions() as session, session.begin():
-                deleted = await chunk(session, before)
+                deleted = await chunk(session, before, limit=CHUNK)
             counts[name] += deleted
             if deleted < CHUNK:
                 break

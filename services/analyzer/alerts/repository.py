@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.db.models import AlertRow
@@ -83,3 +83,39 @@ async def open_count(session: AsyncSession, account_id: str) -> int:
         .where(AlertRow.account_id == account_id, AlertRow.status.in_(OPEN_STATUSES))
     )
     return int(await session.scalar(query) or 0)
+
+
+async def open_total(session: AsyncSession) -> int:
+    """How many alerts, over every account, are open or acknowledged."""
+    return int(
+        await session.scalar(select(func.count()).select_from(AlertRow).where(AlertRow.status.in_(OPEN_STATUSES))) or 0
+    )
+
+
+async def open_types(session: AsyncSession, account_ids: Sequence[str], *, types: Sequence[str]) -> dict[str, set[str]]:
+    """Per account, which of ``types`` it has an alert of open (open or acknowledged)."""
+    if not account_ids:
+        return {}
+    rows = await session.execute(
+        select(AlertRow.account_id, AlertRow.type)
+        .where(
+            AlertRow.account_id.in_(list(account_ids)),
+            AlertRow.status.in_(OPEN_STATUSES),
+            AlertRow.type.in_(list(types)),
+        )
+        .distinct()
+    )
+    found: dict[str, set[str]] = {}
+    for account_id, alert_type in rows:
+        found.setdefault(account_id, set()).add(alert_type)
+    return found
+
+
+async def mark_all_told(session: AsyncSession) -> None:
+    """Count every alert as announced and notified in its present state (resolved, or open at its severity)."""
+    told = case(
+        (AlertRow.status == AlertStatus.RESOLVED, AlertStatus.RESOLVED.value),
+        (AlertRow.active.is_(False), AlertStatus.RESOLVED.value),
+        else_=f"{AlertStatus.OPEN}:" + AlertRow.severity,
+    )
+    await session.execute(update(AlertRow).values(announced=told, notified=told))

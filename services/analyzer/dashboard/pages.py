@@ -16,6 +16,7 @@ from typing import Final
 
 from markupsafe import Markup
 
+from services.analyzer.accounts.repository import Portfolio
 from services.analyzer.accounts.schemas import AccountSummary, AccountView, RiskFactorView, RiskView
 from services.analyzer.backtest.schemas import BacktestView
 from services.analyzer.dashboard import charts
@@ -28,7 +29,6 @@ from services.analyzer.dashboard.links import (
     accounts_href,
     alerts_href,
 )
-from services.analyzer.dashboard.queries import Portfolio
 from services.analyzer.dashboard.templating import chart, render, role_class, whole
 from services.analyzer.db.models import AlertRow, JourneyMomentRow
 from services.analyzer.model.alerts import AlertStatus

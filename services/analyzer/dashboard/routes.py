@@ -22,17 +22,18 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import func, select
 
+from services.analyzer.accounts import repository as account_repository
 from services.analyzer.accounts.schemas import AccountSummary
 from services.analyzer.accounts.service import account_history, account_view, value_at_risk
 from services.analyzer.alerts import repository as alert_repository
 from services.analyzer.alerts import service as alert_service
 from services.analyzer.alerts.schemas import AlertChange
 from services.analyzer.assessment import Assessor
+from services.analyzer.backtest import service as backtest_service
 from services.analyzer.backtest.endpoints import MAX_LOOKBACK_DAYS
-from services.analyzer.dashboard import pages, portfolio_page, queries
-from services.analyzer.dashboard.figures import CHART_BUCKETS, nps_series
+from services.analyzer.dashboard import pages, portfolio_page
+from services.analyzer.dashboard.figures import CHART_BUCKETS, RISK_TYPES, nps_series
 from services.analyzer.dashboard.links import BASE, DEFAULT_LOOKBACK, DEFAULT_ORDER, AccountOrder, alerts_href
 from services.analyzer.dashboard.session import (
     COOKIE_NAME,
@@ -44,7 +45,6 @@ from services.analyzer.dashboard.session import (
     new_token,
     tokens_match,
 )
-from services.analyzer.db.models import AlertRow
 from services.analyzer.deps import Offset, SessionDep, SettingsDep, client_address, get_writer_session
 from services.analyzer.keys import ALERTS_WRITE, DASHBOARD, ApiKey, find_key
 from services.analyzer.model.alerts import AlertStatus
@@ -56,7 +56,7 @@ from services.analyzer.portfolio import repository as portfolio_repository
 from services.analyzer.portfolio import service as portfolio_service
 from services.analyzer.portfolio.export import to_csv
 from services.analyzer.portfolio.schemas import portfolio_view
-from services.analyzer.repository import directory
+from services.analyzer.repository import directory, responses
 from services.analyzer.repository.directory import OPEN_STATUSES
 from services.analyzer.requests import reading
 from services.analyzer.settings import AnalyzerSettings
@@ -69,6 +69,7 @@ from shared.errors import AppError, Conflict, InvalidRequest, NotFound
 router = APIRouter(prefix=BASE, include_in_schema=False)
 
 PAGE_SIZE: Final = 50
+MAX_MOMENTS: Final = 500  # journey moments drawn on one account's chart (and alerts listed), the latest ones
 MAX_FORM_FIELDS: Final = 16
 _STATIC_DIR = Path(__file__).parent / "static"
 _STATIC_TYPES: Final = {"dashboard.css": "text/css; charset=utf-8", "favicon.svg": "image/svg+xml"}
@@ -310,14 +311,12 @@ async def accounts(
     """The portfolio: value at risk, and accounts ranked by divergence, renewal risk or value at risk."""
     listed = await directory.list_accounts(session, segment=segment, order=order, limit=PAGE_SIZE, offset=offset)
     ids = [account.account_id for account, _, _ in listed]
-    risks = await queries.risk_types(session, ids)
+    risks = await alert_repository.open_types(session, ids, types=RISK_TYPES)
     thresholds = _assessor(request).config.thresholds
     heard = await reading.decision_makers_heard(
         session, ids, decision_roles=thresholds.decision_roles, heard_within=_heard_within(request), now=_today()
     )
-    open_alerts = await session.scalar(
-        select(func.count()).select_from(AlertRow).where(AlertRow.status.in_(OPEN_STATUSES))
-    )
+    open_alerts = await alert_repository.open_total(session)
     rows = [
         pages.AccountLine(
             summary=AccountSummary(
@@ -339,8 +338,8 @@ async def accounts(
         for account, model, n in listed
     ]
     data = pages.AccountsData(
-        portfolio=await queries.portfolio(session),
-        open_alerts=int(open_alerts or 0),
+        portfolio=await account_repository.portfolio(session, risk_types=RISK_TYPES),
+        open_alerts=open_alerts,
         rows=rows,
         today=_today().date(),
         offset=offset,
@@ -393,7 +392,7 @@ async def account(
     ]
     alerts = sorted(
         await alert_repository.search(
-            session, status=None, account_id=account_id, type=None, limit=queries.MAX_MOMENTS, offset=0
+            session, status=None, account_id=account_id, type=None, limit=MAX_MOMENTS, offset=0
         ),
         key=lambda a: (a.opened_as_of, a.alert_id),
     )
@@ -403,7 +402,7 @@ async def account(
         history=points,
         nps=nps_series(answers, sides, [p.as_of for p in points]),
         bucket=chosen,
-        moments=await queries.moments(session, account_id),
+        moments=await responses.latest_moments(session, account_id, limit=MAX_MOMENTS),
         alerts=alerts,
         dimensions=dimensions,
         today=_today().date(),
@@ -436,8 +435,11 @@ async def backtest(
     horizon = _assessor(request).config.thresholds.risk_horizon
     settings: AnalyzerSettings = request.app.state.settings
     try:
-        result = await queries.backtest(
-            session, lookback_days=lookback_days, horizon=horizon, max_rows=settings.analyzer_backtest_max_rows
+        result = await backtest_service.compute(
+            session,
+            lookback=timedelta(days=lookback_days),
+            horizon=horizon,
+            max_rows=settings.analyzer_backtest_max_rows,
         )
     except InvalidRequest as exc:
         text = exc.detail[0]["message"] if isinstance(exc.detail, list) and exc.detail else "The backtest is too large."

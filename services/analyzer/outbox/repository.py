@@ -1,4 +1,4 @@
-"""The outbox: Kafka records written with the state change that caused them, then leased and stamped by the relay."""
+"""The outbox: Kafka records written with the state change that caused them, leased and stamped by the relay, pruned."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, insert, or_, select, update
+from sqlalchemy import delete, event, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -126,3 +126,23 @@ async def release(session: AsyncSession, ids: Sequence[int], *, owner: str) -> N
             .where(OutboxMessage.id.in_(ids), OutboxMessage.lease_owner == owner)
             .values(lease_until=None, lease_owner=None),
         )
+
+
+async def drop_all(session: AsyncSession) -> None:
+    """Delete every outbox row, published or not (a rebuild publishes nothing: the topics hold it already)."""
+    await session.execute(delete(OutboxMessage))
+
+
+async def delete_published_before(session: AsyncSession, before: datetime, *, limit: int) -> int:
+    """Delete up to ``limit`` rows published before ``before``, oldest first; return how many."""
+    ids = list(
+        await session.scalars(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.published_at.is_not(None), OutboxMessage.published_at < before)
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+    )
+    if ids:
+        await session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(ids)))
+    return len(ids)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.db.models import (
@@ -117,3 +117,18 @@ def mark_processed(
         return
     work.known[event_id] = True
     work.processed.append(row)
+
+
+async def is_empty(session: AsyncSession) -> bool:
+    """Whether the ledger holds no processed event (a fresh database, as a rebuild needs)."""
+    return not await session.scalar(select(func.count()).select_from(ProcessedEvent))
+
+
+async def delete_processed_before(session: AsyncSession, before: datetime, *, limit: int) -> int:
+    """Delete up to ``limit`` ledger rows of events processed before ``before``; return how many."""
+    ids = list(
+        await session.scalars(select(ProcessedEvent.event_id).where(ProcessedEvent.processed_at < before).limit(limit))
+    )
+    if ids:
+        await session.execute(delete(ProcessedEvent).where(ProcessedEvent.event_id.in_(ids)))
+    return len(ids)

@@ -81,6 +81,17 @@ async def moments(session: AsyncSession, account_id: str) -> list[JourneyMomentR
     return list(await session.scalars(select(JourneyMomentRow).where(JourneyMomentRow.account_id == account_id)))
 
 
+async def latest_moments(session: AsyncSession, account_id: str, *, limit: int) -> list[JourneyMomentRow]:
+    """The account's latest ``limit`` journey moments, oldest first."""
+    rows = await session.scalars(
+        select(JourneyMomentRow)
+        .where(JourneyMomentRow.account_id == account_id)
+        .order_by(JourneyMomentRow.occurred_at.desc(), JourneyMomentRow.event_id)
+        .limit(limit)
+    )
+    return sorted(rows, key=lambda m: (m.occurred_at, m.event_id))
+
+
 async def current_answers(session: AsyncSession, account_id: str) -> list[Response]:
     """The versions of the account's answers that count, oldest first."""
     rows = await session.scalars(

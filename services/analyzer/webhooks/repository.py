@@ -153,3 +153,22 @@ async def failed_deliveries(session: AsyncSession, subscription_id: str) -> Sequ
     """A subscription's failed deliveries."""
     query = select(Delivery).where(Delivery.subscription_id == subscription_id, Delivery.status == FAILED)
     return (await session.scalars(query)).all()
+
+
+async def delete_finished_before(session: AsyncSession, before: datetime, *, limit: int) -> int:
+    """Delete up to ``limit`` deliveries finished (delivered, or failed for good) before ``before``; return how many.
+
+    Their attempts go with them (ON DELETE CASCADE). A pending delivery is never deleted.
+    """
+    finished = func.coalesce(Delivery.delivered_at, Delivery.created_at)
+    ids = list(
+        await session.scalars(
+            select(Delivery.id)
+            .where(Delivery.status.in_((DELIVERED, FAILED)), finished < before)
+            .order_by(Delivery.id)
+            .limit(limit)
+        )
+    )
+    if ids:
+        await session.execute(delete(Delivery).where(Delivery.id.in_(ids)))
+    return len(ids)
