@@ -59,7 +59,15 @@ def split() -> list[dict[str, Any]]:
 
 @asynccontextmanager
 async def api(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    settings = create_analyzer_settings("127.0.0.1:1", unique_topics(), database_url, survey_request_weekly_cap=10)
+    # The deliveries are read from their rows, never sent: no dispatcher (its attempts would resolve
+    # crm.example.com, and a slow resolver only slows the test's shutdown).
+    settings = create_analyzer_settings(
+        "127.0.0.1:1",
+        unique_topics(),
+        database_url,
+        survey_request_weekly_cap=10,
+        webhook_dispatcher_enabled=False,
+    )
     app = create_app(settings, consume=False)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
