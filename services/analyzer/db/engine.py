@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any, Final
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -28,7 +30,13 @@ def create_engine(url: str, *, echo: bool = False, writer: bool = False) -> Asyn
     ensure_sqlite_dir(url)
     # hide_parameters: an error's text (logged with exc_info) would otherwise carry the statement's
     # bound values, e-mail addresses and comments among them, into the logs.
-    kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True, "hide_parameters": True}
+    kwargs: dict[str, Any] = {
+        "echo": echo,
+        "pool_pre_ping": True,
+        "hide_parameters": True,
+        "json_serializer": json_dumps,
+        "json_deserializer": json_loads,
+    }
     if make_url(url).get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"timeout": 30}
     else:
@@ -42,6 +50,23 @@ def create_engine(url: str, *, echo: bool = False, writer: bool = False) -> Asyn
         # documented recipe for SQLite), which also lets the writer take the lock up front.
         event.listen(engine.sync_engine, "begin", lambda conn: conn.exec_driver_sql(begin))
     return engine
+
+
+def json_dumps(value: Any) -> str:
+    """A JSON column's value as text: orjson (several times faster than ``json`` for the model's
+    documents), or ``json`` for what orjson does not take (integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
+def json_loads(text: str | bytes) -> Any:
+    """A JSON column's text as a value: orjson, or ``json`` for what only it reads (``NaN``)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 # PostgreSQL's DETAIL line of an error quotes row values ("Key (alias)=(alice@example.com) already
