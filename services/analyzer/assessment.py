@@ -71,6 +71,9 @@ class Plan:
     touched: set[str] = field(default_factory=set)
     # The episodes each account's timeline held when the transaction first read it.
     initial: dict[str, set[str]] = field(default_factory=dict)
+    # Each account's timeline as first read (``AlertTimeline.signature``), absent once it was replayed:
+    # an account whose timeline ends the transaction as it began needs no alert-row sync.
+    read_as: dict[str, object] = field(default_factory=dict)
 
 
 def plan_of(session: AsyncSession) -> Plan:
@@ -145,7 +148,10 @@ class Assessor:
     async def _open(self, session: AsyncSession, account_id: str) -> tuple[AccountModel, AccountState]:
         """The account's state, remembering which episodes its timeline held when first read."""
         model, state = await self.state(session, account_id)
-        plan_of(session).initial.setdefault(account_id, {e.alert_id for e in state.timeline.episodes})
+        plan = plan_of(session)
+        if account_id not in plan.initial:
+            plan.initial[account_id] = {e.alert_id for e in state.timeline.episodes}
+            plan.read_as[account_id] = state.timeline.signature()
         return model, state
 
     async def before_event(self, session: AsyncSession, account_id: str, at: datetime) -> None:
@@ -333,6 +339,7 @@ class Assessor:
         plan = plan_of(session)
         plan.touched.add(account_id)
         plan.initial[account_id] = {r.alert_id for r in await alert_repository.account_alerts(session, account_id)}
+        plan.read_as.pop(account_id, None)  # its rows may disagree with the fresh timeline: always sync
         self._changed(session, model, fresh)
 
     async def finish(self, session: AsyncSession, *, now: datetime | None = None) -> None:
@@ -351,11 +358,23 @@ class Assessor:
         plan.replay.clear()
         plan.touched.clear()
         plan.initial.clear()
+        plan.read_as.clear()
 
     async def sync(self, session: AsyncSession, account_id: str, *, now: datetime) -> None:
-        """Bring the account's alert rows in line with its timeline, and announce what changed."""
-        account = await directory.get_account(session, account_id)
+        """Bring the account's alert rows in line with its timeline, and announce what changed.
+
+        An account whose timeline is what the transaction first read (re-evaluated to the same
+        alerts, the common case) is skipped: its rows were brought in line when that timeline was
+        written, and people's actions on them (acknowledge, resolve) publish themselves.
+        """
         model, state = await self.state(session, account_id)
+        read_as = plan_of(session).read_as.get(account_id)
+        if read_as is not None and read_as == state.timeline.signature():
+            if state.clock is not None:
+                state.timeline.prune(day_start(state.clock))
+                self._changed(session, model, state)
+            return
+        account = await directory.get_account(session, account_id)
         await alert_service.sync_timeline(
             session,
             account_id,

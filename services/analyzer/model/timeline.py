@@ -107,6 +107,10 @@ class AlertTimeline:
                     del self.numbers[episode.identity]
         self.episodes = kept
 
+    def signature(self) -> tuple[tuple[str, tuple[Change, ...]], ...]:
+        """What the timeline holds, to tell later whether anything in it changed (changes are immutable)."""
+        return tuple((e.alert_id, tuple(e.changes)) for e in self.episodes)
+
     def prune(self, before: datetime) -> None:
         """Forget episodes that closed before ``before``: no rewind can reach them any more."""
         self.episodes = [e for e in self.episodes if e.resolved_as_of is None or e.resolved_as_of >= before]
