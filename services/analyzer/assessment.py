@@ -74,6 +74,8 @@ class Plan:
     # Each account's timeline as first read (``AlertTimeline.signature``), absent once it was replayed:
     # an account whose timeline ends the transaction as it began needs no alert-row sync.
     read_as: dict[str, object] = field(default_factory=dict)
+    # Accounts whose timeline was recomputed from their events: their sync reads every alert row.
+    replayed: set[str] = field(default_factory=set)
 
 
 def plan_of(session: AsyncSession) -> Plan:
@@ -275,7 +277,7 @@ class Assessor:
         model, state = await self._open(session, account_id)
         if state.clock is None:
             return []
-        rows = await alert_repository.account_alerts(session, account_id)
+        rows = await alert_repository.changeable_alerts(session, account_id)
         snap, changes = state.evaluate_point(
             account_id,
             await self.people(session, account_id),
@@ -340,6 +342,7 @@ class Assessor:
         plan.touched.add(account_id)
         plan.initial[account_id] = {r.alert_id for r in await alert_repository.account_alerts(session, account_id)}
         plan.read_as.pop(account_id, None)  # its rows may disagree with the fresh timeline: always sync
+        plan.replayed.add(account_id)
         self._changed(session, model, fresh)
 
     async def finish(self, session: AsyncSession, *, now: datetime | None = None) -> None:
@@ -359,6 +362,7 @@ class Assessor:
         plan.touched.clear()
         plan.initial.clear()
         plan.read_as.clear()
+        plan.replayed.clear()
 
     async def sync(self, session: AsyncSession, account_id: str, *, now: datetime) -> None:
         """Bring the account's alert rows in line with its timeline, and announce what changed.
@@ -379,6 +383,7 @@ class Assessor:
             session,
             account_id,
             state.timeline,
+            every_row=account_id in plan_of(session).replayed,
             initial=plan_of(session).initial.get(account_id, set()),
             segment=account.segment if account is not None else None,
             topics=self.topics,

@@ -18,14 +18,27 @@ async def get(session: AsyncSession, alert_id: str) -> AlertRow | None:
 
 
 async def account_alerts(session: AsyncSession, account_id: str) -> list[AlertRow]:
-    """Every alert of an account (from memory in a consumer batch)."""
+    """Every alert of an account (from memory in a consumer batch once read whole)."""
     state = batch_of(session)
-    if state is not None and account_id in state.alerts:
+    if state is not None and account_id in state.alerts_complete:
         return list(state.alerts[account_id])
+    # The query flushes first, so what the batch added or deleted is in it; the rows the batch
+    # already holds come back as the same objects (the session's identity map).
     rows = list(await session.scalars(select(AlertRow).where(AlertRow.account_id == account_id)))
     if state is not None:
         state.alerts[account_id] = rows
+        state.alerts_complete.add(account_id)
     return rows
+
+
+async def changeable_alerts(session: AsyncSession, account_id: str) -> list[AlertRow]:
+    """The alerts an evaluation of the account can change: at least every open one and every one its
+    timeline still holds (closed on or after its last evaluated day); in a consumer batch, what the
+    batch read (``repository/batch.py``), otherwise every alert."""
+    state = batch_of(session)
+    if state is not None and account_id in state.alerts:
+        return list(state.alerts[account_id])
+    return await account_alerts(session, account_id)
 
 
 def add(session: AsyncSession, row: AlertRow) -> None:

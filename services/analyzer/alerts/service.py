@@ -69,14 +69,19 @@ async def sync_timeline(
     topics: Topics,
     now: datetime,
     news_horizon: timedelta,
+    every_row: bool = True,
 ) -> None:
     """Bring an account's alert rows in line with its timeline and announce every change.
 
     ``initial``: the episodes the timeline held before this transaction changed it; a row of one of
     them (or any open row) that the timeline no longer has was taken back by a re-evaluation, and is
     retracted. Each row then says what changed since it was last announced (``announce``).
+    ``every_row=False`` reads only the rows an evaluation can change (``repository.changeable_alerts``):
+    enough unless the timeline was recomputed from the account's events, which brings back episodes
+    closed long ago.
     """
-    rows = {r.alert_id: r for r in await repository.account_alerts(session, account_id)}
+    read = repository.account_alerts if every_row else repository.changeable_alerts
+    rows = {r.alert_id: r for r in await read(session, account_id)}
     live = {e.alert_id for e in timeline.episodes}
     for episode in timeline.episodes:
         row = rows.get(episode.alert_id)

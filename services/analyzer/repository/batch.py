@@ -2,7 +2,7 @@
 
 A batch names its accounts, identities and answers up front (the events are decoded first). This
 module reads every row those can reach in one query per table (accounts, their people, aliases,
-models, active alerts, current answer versions) into the batch's unit of work
+models, the alerts that can still change, current answer versions) into the batch's unit of work
 (``repository/unit_of_work.py``). The repositories answer from it, including "there is no such
 row", so applying an event issues no query for what the batch already read, and what an event adds
 is registered here for the events after it.
@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import Final, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analyzer.db.models import (
@@ -34,6 +35,10 @@ from services.analyzer.model.account_state import AccountState
 from shared.events import AccountEvent, Event, JourneyMoment, StakeholderEvent, SurveyResponse
 
 CHUNK = 500
+# How far before an account's last evaluated day a closed alert is still read with the batch: its
+# timeline keeps the episodes closed since the start of that day (``AlertTimeline.prune``); a day
+# of margin keeps the read a superset whatever the clock's zone.
+RECENT_MARGIN: Final = timedelta(days=1)
 
 T = TypeVar("T")
 
@@ -47,7 +52,12 @@ class BatchState:
     account_aliases: dict[str, AccountAlias | None] = field(default_factory=dict)
     person_aliases: dict[str, StakeholderAlias | None] = field(default_factory=dict)
     models: dict[str, AccountModel | None] = field(default_factory=dict)
-    alerts: dict[str, list[AlertRow]] = field(default_factory=dict)  # every alert, complete per account read
+    # Per account read: its open alerts and those closed since its last evaluated day, the only ones
+    # an evaluation or the alert sync can change; an account's list holds every alert once it is
+    # in ``alerts_complete`` (``alerts/repository.py account_alerts``). Resolved alerts accumulate
+    # over an account's life, so reading only these keeps a batch's cost flat in its history.
+    alerts: dict[str, list[AlertRow]] = field(default_factory=dict)
+    alerts_complete: set[str] = field(default_factory=set)
     response_keys: set[str] = field(default_factory=set)
     responses: dict[tuple[str, str], Response] = field(default_factory=dict)  # (key, account) -> current
     new_responses: list[Response] = field(default_factory=list)  # written in one insert at the end
@@ -57,6 +67,12 @@ class BatchState:
     # Identities read for waiting (unattributed) answers, and those of them some answer waits for.
     waiting_domain: set[str] = field(default_factory=set)
     waiting: set[str] = field(default_factory=set)
+
+
+def _recent_since(model: AccountModel) -> datetime:
+    """The oldest closing time of an alert the account's timeline may still hold."""
+    floor = datetime.min.replace(tzinfo=UTC) + RECENT_MARGIN  # a model never evaluated starts at the minimum
+    return max(model.as_of, floor) - RECENT_MARGIN
 
 
 def _chunks(values: Iterable[T]) -> list[list[T]]:
@@ -114,9 +130,16 @@ async def read_batch(session: AsyncSession, events: Sequence[Event], state: Batc
         models = {m.account_id: m for m in await session.scalars(model_query)}
         state.models.update({account_id: models.get(account_id) for account_id in chunk})
         state.alerts.update({account_id: [] for account_id in chunk})
-        alert_query = select(AlertRow).where(AlertRow.account_id.in_(chunk))
-        for alert in await session.scalars(alert_query):
-            state.alerts[alert.account_id].append(alert)
+        since = {m.account_id: _recent_since(m) for m in models.values()}
+        if since:
+            # An account without a model has never been evaluated, so it has no alert.
+            alert_query = select(AlertRow).where(
+                AlertRow.account_id.in_(list(since)),
+                or_(AlertRow.active.is_(True), AlertRow.closed_as_of >= min(since.values())),
+            )
+            for alert in await session.scalars(alert_query):
+                if alert.active or (alert.closed_as_of is not None and alert.closed_as_of >= since[alert.account_id]):
+                    state.alerts[alert.account_id].append(alert)
     state.waiting_domain = identities | accounts
     for chunk in _chunks(state.waiting_domain):
         query = select(UnattributedIdentity.identity).where(UnattributedIdentity.identity.in_(chunk))

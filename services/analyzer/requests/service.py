@@ -378,7 +378,7 @@ async def _situation(
         dimensions = [d.dimension for d in snap.dimensions]
     alerts = [
         (row.type, list((row.record or {}).get("positions", [])))
-        for row in await alert_repository.account_alerts(session, account_id)
+        for row in await alert_repository.changeable_alerts(session, account_id)
         if row.active and row.status in directory.OPEN_STATUSES
     ]
     alert_people, divergence_roles = open_alert_targets(alerts)
