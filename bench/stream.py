@@ -53,14 +53,22 @@ def directory(rng: random.Random, account_id: str) -> list[dict[str, Any]]:
     return events
 
 
-def answers(rng: random.Random, account_id: str, people: list[str], count: int) -> list[dict[str, Any]]:
-    """``count`` answers spread over the year; each person drifts up or down."""
+def answers(
+    rng: random.Random,
+    account_id: str,
+    people: list[str],
+    count: int,
+    *,
+    start: datetime = START,
+    span: timedelta = YEAR,
+) -> list[dict[str, Any]]:
+    """``count`` answers spread over ``span`` from ``start`` (the year); each person drifts up or down."""
     drift = {person: rng.uniform(-3, 3) for person in people}
     events = []
     for index in range(count):
         person = rng.choice(people)
         fraction = rng.random()
-        when = START + timedelta(seconds=int(fraction * YEAR.total_seconds()))
+        when = start + timedelta(seconds=int(fraction * span.total_seconds()))
         metric = rng.choice(["nps", "nps", "csat", "ces"])
         base = {"nps": 7.0, "csat": 3.5, "ces": 2.5}[metric]
         spread = {"nps": 10, "csat": 4, "ces": 4}[metric]
@@ -128,6 +136,22 @@ def history(account_id: str, count: int, *, seed: int = 11) -> list[dict[str, An
     body = answers(rng, account_id, persons, count)
     body.sort(key=lambda e: e["occurred_at"])
     return people + body
+
+
+def history_tail(account_id: str, count: int, *, days: int = 30, seed: int = 11) -> list[dict[str, Any]]:
+    """``count`` more answers to ``history``'s account by its eight people, over the ``days`` after its year.
+
+    The same answers on the same days whatever the history held, so that two measurements differ in
+    the history only: the analyzer evaluates the rules once per account and day with events, so a tail
+    spread over more days costs more whatever came before it.
+    """
+    people = directory(random.Random(seed), account_id)[:9]
+    persons = [e["stakeholder_id"] for e in people if e["type"] == "stakeholder"]
+    tail = answers(random.Random(seed + 1), account_id, persons, count, start=START + YEAR, span=timedelta(days=days))
+    for event in tail:
+        event["event_id"] = event["event_id"].replace(":answer:", ":tail:")
+    tail.sort(key=lambda e: e["occurred_at"])
+    return tail
 
 
 def sample_events(count: int) -> list[dict[str, Any]]:

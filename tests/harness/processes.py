@@ -17,13 +17,19 @@ from deploy.kafka.broker import REPO, free_port
 
 @dataclass
 class ServiceProcess:
-    """One service process (``services.ingest`` or ``services.analyzer``) and its log file."""
+    """One service process (``services.ingest`` or ``services.analyzer``) and its log file.
+
+    ``tree`` runs the service from another checkout of the repository (a git worktree of an older
+    revision, for before/after benchmarks): the process starts in it with only it on PYTHONPATH, so
+    ``services``, ``shared`` and ``migrations`` are that checkout's, under this one's interpreter.
+    """
 
     module: str
     env: dict[str, str]
     log_path: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    tree: Path | None = None
 
     @property
     def url(self) -> str:
@@ -34,11 +40,13 @@ class ServiceProcess:
         """Start the process and wait until ``/readyz`` answers 200."""
         port_var = "INGEST_PORT" if self.module == "services.ingest" else "ANALYZER_PORT"
         env = {**os.environ, **self.env, port_var: str(self.port)}
+        if self.tree is not None:
+            env["PYTHONPATH"] = str(self.tree)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", self.module],
             env=env,
-            cwd=REPO,
+            cwd=self.tree or REPO,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
