@@ -40,8 +40,8 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-BENCH ?= ingest analyzer
-bench: $(STAMP) kafka ## Benchmarks on real Kafka, SQLite, PostgreSQL; BENCH=ingest|analyzer for one, BENCH_ARGS=... for its options
+BENCH ?= ingest analyzer rebuild
+bench: $(STAMP) kafka ## Benchmarks on real Kafka, SQLite, PostgreSQL; BENCH=ingest|analyzer|rebuild for one, BENCH_ARGS=... for its options
 	@bash deploy/local/ensure-postgres.sh
 	@bash deploy/local/ensure-wrk.sh
 	@for b in $(BENCH); do echo "== bench.$$b"; $(BIN)/python -m bench.$$b $(BENCH_ARGS) || exit 1; done

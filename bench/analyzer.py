@@ -74,12 +74,19 @@ class Run:
     repeats_s: list[float] | None = None
 
 
-async def fill(bootstrap: str, topic: str, events: list[dict[str, Any]], *, partitions: int = 6) -> None:
-    """Create ``topic`` and write ``events`` to it keyed by account (acks=all)."""
+async def fill(
+    bootstrap: str,
+    topic: str,
+    events: list[dict[str, Any]],
+    *,
+    partitions: int = 6,
+    configs: dict[str, str] | None = None,
+) -> None:
+    """Create ``topic`` (with the topic ``configs`` given) and write ``events`` to it keyed by account (acks=all)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        await admin.create_topics([NewTopic(topic, partitions, 1)])
+        await admin.create_topics([NewTopic(topic, partitions, 1, topic_configs=configs or {})])
     finally:
         await admin.close()
     producer = AIOKafkaProducer(

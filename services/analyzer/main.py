@@ -31,13 +31,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--allow-partial", action="store_true", help="rebuild: accept a topic whose retention deleted events"
     )
+    parser.add_argument(
+        "--batch-records", type=int, default=None, metavar="N", help="rebuild: records per transaction (default 5,000)"
+    )
     args = parser.parse_args(argv)
     settings = settings_or_exit(AnalyzerSettings)
     configure_logging(settings.log_level)
     if args.command == "rebuild":
         from services.analyzer.rebuild_command import run_rebuild
 
-        return run_rebuild(settings, allow_partial=args.allow_partial)
+        if args.batch_records is not None and args.batch_records < 1:
+            parser.error("--batch-records must be at least 1")
+        return run_rebuild(settings, allow_partial=args.allow_partial, batch_records=args.batch_records)
     if args.command == "wait-for-schema":
         if wait_until_current(settings.database_url, timeout_s=args.timeout):
             log.info("database schema at head")

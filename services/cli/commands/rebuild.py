@@ -37,6 +37,22 @@ def register(commands: SubParsers, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help="rebuild even if retention deleted the topic's oldest events (the result then misses them)",
     )
+    cmd.add_argument(
+        "--batch-records",
+        type=_positive,
+        default=None,
+        metavar="N",
+        # The default is services/analyzer/rebuild.py's DEFAULT_BATCH_RECORDS (not imported here: the
+        # command line starts without loading the analyzer).
+        help="records applied per transaction (default 5,000; larger is faster and holds more in memory)",
+    )
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def run(ctx: Context) -> int:
@@ -50,5 +66,7 @@ def run(ctx: Context) -> int:
         settings = AnalyzerSettings(_env_file=ctx.env_file)
     except ValidationError as exc:
         raise InvalidConfig(f"the analyzer's settings are invalid: {exc}") from exc
-    code = run_rebuild(settings, allow_partial=ctx.args.allow_partial, quiet=ctx.quiet)
+    code = run_rebuild(
+        settings, allow_partial=ctx.args.allow_partial, quiet=ctx.quiet, batch_records=ctx.args.batch_records
+    )
     return ExitCode.OK if code == 0 else ExitCode.SERVICE_ERROR
