@@ -7,6 +7,9 @@ of being skipped, and the unit of work is seen by no other session and outlives 
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import weakref
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,9 +19,10 @@ from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.analyzer.db.engine import PINNED_KEY, pin_for_unit_of_work
 from services.analyzer.db.models import JourneyMomentRow, ProcessedEvent
 from services.analyzer.processing import EventProcessor, RecordMeta
-from services.analyzer.repository.unit_of_work import batch_of, work_of
+from services.analyzer.repository.unit_of_work import BatchWork, batch_of, work_of
 from shared.events import Event
 from shared.settings import Topics
 from tests.analyzer.helpers import EVERYTHING_IS_NEWS, encode, sessions_for
@@ -116,3 +120,35 @@ async def test_the_unit_of_work_belongs_to_its_batch_and_session(database_url: s
             assert await processor.process_batch(session, records) == ["applied"]
             assert seen == [(True, True)]
             assert work_of(session) is None
+
+
+async def test_nothing_a_batch_started_keeps_its_rows_alive_after_it(database_url: str) -> None:
+    # Callbacks and tasks created during a batch copy its context (the database driver makes some
+    # that outlive the batch); they must not keep the batch's unit of work, and so its rows, alive.
+    async with sessions_for(database_url) as sessions:
+        works: list[weakref.ReferenceType[BatchWork]] = []
+        handles: list[asyncio.TimerHandle] = []
+
+        class Watching(EventProcessor):
+            async def apply(self, session: AsyncSession, event: Event) -> None:
+                work = work_of(session)
+                assert work is not None
+                works.append(weakref.ref(work))
+                handles.append(asyncio.get_running_loop().call_later(3600, lambda: None))
+                await super().apply(session, event)
+
+        processor = Watching(Topics(), EVERYTHING_IS_NEWS)
+        records = [(encode(create_survey(event_id="e1")), RecordMeta("feedback.events.v1", 0, 0, b"acme"))]
+        async with sessions() as session:
+            async with session.begin():
+                pin_for_unit_of_work(session)
+                assert await processor.process_batch(session, records) == ["applied"]
+                assert session.info[PINNED_KEY]  # the batch's rows are held while it runs
+            assert session.info[PINNED_KEY] == []  # and let go when its transaction ends
+        try:
+            gc.collect()
+            assert works
+            assert works[0]() is None
+        finally:
+            for handle in handles:
+                handle.cancel()
