@@ -89,15 +89,7 @@ async def fill(
         await admin.create_topics([NewTopic(topic, partitions, 1, topic_configs=configs or {})])
     finally:
         await admin.close()
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5, max_batch_size=262_144
-    )
-    await producer.start()
-    try:
-        futures = [await producer.send(topic, encode(e), key=e["account_id"].encode()) for e in events]
-        await asyncio.gather(*futures)
-    finally:
-        await producer.stop()
+    await fill_more(bootstrap, topic, events)
 
 
 def processed(analyzer: ServiceProcess) -> int:
