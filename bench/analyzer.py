@@ -54,6 +54,7 @@ from bench import stream
 from bench.report import machine, publish
 from deploy.kafka.broker import REPO, KafkaBroker, start_broker
 from services.analyzer.db.engine import create_engine
+from services.analyzer.settings import AnalyzerSettings
 from tests.harness.databases import create_database
 from tests.harness.postgres import PostgresCluster, start_cluster
 from tests.harness.processes import ServiceProcess
@@ -342,7 +343,8 @@ def render(runs: list[Run], host: dict[str, Any], args: argparse.Namespace) -> s
 def batch_text(args: argparse.Namespace) -> str:
     """The consumer batch the analyzers ran with, for a table's heading."""
     if args.batch_records is None:
-        return "consumer batch of up to 500 records (the default)"
+        default = AnalyzerSettings.model_fields["analyzer_max_batch_records"].default
+        return f"consumer batch of up to {default:,} records (the default)"
     return f"consumer batch of up to {args.batch_records:,} records"
 
 
